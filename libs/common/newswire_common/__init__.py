@@ -1,0 +1,1 @@
+"""Shared pieces of the Newswire services: message contracts, settings, logging, broker wiring."""

@@ -1,0 +1,50 @@
+"""Settings shared by every process, read from the environment with the prefix NEWSWIRE_."""
+
+import os
+import socket
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_consumer_name() -> str:
+    """Unique per process so replicas in one consumer group never share a pending list."""
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NEWSWIRE_", extra="ignore")
+
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    meili_url: str = "http://127.0.0.1:7700"
+    meili_master_key: SecretStr | None = None
+
+    log_format: Literal["json", "console"] = "console"
+    log_level: str = "INFO"
+
+    ingest_host: str = "127.0.0.1"
+    ingest_port: int = 8000
+    search_host: str = "127.0.0.1"
+    search_port: int = 8001
+    #: Base URL that status links in ingest responses point to.
+    public_ingest_url: str | None = None
+
+    consumer_name: str = Field(default_factory=default_consumer_name)
+    #: Messages pending longer than this (ms) on a dead or stuck consumer are claimed by others.
+    reclaim_idle_ms: int = 30_000
+    #: After this many deliveries a failing message goes to the dead-letter stream.
+    max_deliveries: int = 5
+    #: How long (ms) a blocking stream read waits before polling again.
+    poll_interval_ms: int = 100
+
+    index_batch_size: int = 500
+    index_task_timeout_s: float = 60.0
+
+    max_body_bytes: int = 5 * 1024 * 1024
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,28 @@
+"""Enrich stage: articles.clean -> enrich_article() -> articles.enriched."""
+
+import anyio
+
+from newswire_common.broker import article_headers, make_broker, stage_subscriber
+from newswire_common.contracts import CleanArticle, EnrichedArticle
+from newswire_common.logging import get_logger
+from newswire_common.settings import get_settings
+from newswire_common.streams import Stream
+from newswire_common.worker import worker_app
+
+from .core import enrich_article
+
+settings = get_settings()
+broker = make_broker(settings, stage="enrich")
+enriched = broker.publisher(stream=Stream.ENRICHED, schema=EnrichedArticle,
+                            title="articles.enriched", description="Enriched articles")
+log = get_logger("newswire.enrich")
+
+
+@stage_subscriber(broker, "enrich", settings)
+async def on_clean(article: CleanArticle) -> None:
+    result = await anyio.to_thread.run_sync(enrich_article, article)
+    await enriched.publish(result, headers=article_headers(result.article_id, result.trace_id))
+    log.info("article enriched", language=result.language, keywords=result.keywords[:5])
+
+
+app = worker_app(broker, title="newswire enrich")

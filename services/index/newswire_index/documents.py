@@ -1,0 +1,78 @@
+"""Meilisearch documents built from enriched articles, and the index settings.
+
+Pure functions: `to_documents(enriched) -> (story, authors)`.
+"""
+
+from typing import Any
+
+from newswire_common.contracts import EnrichedArticle
+from newswire_common.ids import slugify_name
+
+ARTICLE_SETTINGS: dict[str, Any] = {
+    "searchableAttributes": ["title", "authors", "summary", "body", "entity_names", "keywords"],
+    "filterableAttributes": [
+        "author_ids", "authors", "source", "language", "section", "tags", "keywords",
+        "entities.person", "entities.organization", "entities.place",
+        "published_at_ts", "near_duplicate_of", "publisher",
+    ],
+    "sortableAttributes": ["published_at_ts", "indexed_at_ts"],
+    "rankingRules": ["words", "typo", "proximity", "attribute", "sort", "exactness"],
+    "displayedAttributes": ["*"],
+    "proximityPrecision": "byAttribute",
+    "typoTolerance": {"enabled": True},
+}
+
+AUTHOR_SETTINGS: dict[str, Any] = {
+    "searchableAttributes": ["name", "bio"],
+    "filterableAttributes": ["id"],
+    "sortableAttributes": ["article_count"],
+    "displayedAttributes": ["*"],
+}
+
+
+def _timestamp(value: Any) -> int | None:
+    return int(value.timestamp()) if value is not None else None
+
+
+def to_documents(article: EnrichedArticle) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """One story document, and one partial author document per author (count filled later)."""
+    entities: dict[str, list[str]] = {"person": [], "organization": [], "place": []}
+    for entity in article.entities:
+        entities[entity.type].append(entity.name)
+    story = {
+        "id": article.article_id,
+        "trace_id": article.trace_id,
+        "title": article.title,
+        "body": article.body,
+        "summary": article.summary,
+        "url": article.canonical_url or article.url,
+        "authors": [a.name for a in article.authors],
+        "author_ids": [slugify_name(a.name) for a in article.authors],
+        "published_at": article.published_at.isoformat() if article.published_at else None,
+        "published_at_ts": _timestamp(article.published_at),
+        "published_at_raw": article.published_at_raw,
+        "source": article.source,
+        "site_name": article.site_name,
+        "section": article.section,
+        "tags": article.tags,
+        "language": article.language,
+        "lead_image_url": article.lead_image_url,
+        "publisher": article.publisher,
+        "keywords": article.keywords,
+        "entities": entities,
+        "entity_names": [e.name for e in article.entities],
+        "word_count": article.word_count,
+        "reading_time_minutes": article.reading_time_minutes,
+        "near_duplicate_of": article.near_duplicate_of,
+        "slug": article.slug,
+        "received_at": article.received_at.isoformat(),
+        "cleaned_at": article.cleaned_at.isoformat(),
+        "enriched_at": article.enriched_at.isoformat(),
+    }
+    authors = []
+    for author in article.authors:
+        doc: dict[str, Any] = {"id": slugify_name(author.name), "name": author.name}
+        if author.bio:
+            doc["bio"] = author.bio
+        authors.append(doc)
+    return story, authors
