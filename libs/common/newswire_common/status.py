@@ -1,0 +1,38 @@
+"""Per-article status kept in a Redis hash: when each stage handled it (read by ingest and the CLI)."""
+
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from newswire_common.contracts import RawArticle
+
+STATUS_TTL_S = 30 * 24 * 3600
+
+
+def status_key(article_id: str) -> str:
+    return f"newswire:article:{article_id}"
+
+
+async def record_received(redis: aioredis.Redis, raw: RawArticle) -> None:
+    key = status_key(raw.article_id)
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.hset(key, mapping={"article_id": raw.article_id, "trace_id": raw.trace_id,
+                                "received_at": raw.received_at.isoformat(), "state": "received"})
+        pipe.expire(key, STATUS_TTL_S)
+        await pipe.execute()
+
+
+async def read(redis: aioredis.Redis, article_id: str) -> dict[str, Any] | None:
+    values = await redis.hgetall(status_key(article_id))
+    if not values:
+        return None
+    return {k.decode(): v.decode() for k, v in values.items()}
+
+
+async def mark(redis: aioredis.Redis, article_id: str, state: str, **fields: str) -> None:
+    """Record that an article reached `state` (cleaned, enriched, indexed, dead_lettered…)."""
+    key = status_key(article_id)
+    async with redis.pipeline(transaction=False) as pipe:
+        pipe.hset(key, mapping={"state": state, **fields})
+        pipe.expire(key, STATUS_TTL_S)
+        await pipe.execute()

@@ -1,0 +1,143 @@
+"""Ingest service: publishers POST articles; each accepted one is written to `articles.raw`.
+
+FastAPI serves HTTP; FastStream's FastAPI integration owns the Redis broker's lifecycle and
+documents the published stream in AsyncAPI.
+"""
+
+import uuid
+from typing import Any
+
+import orjson
+import redis.asyncio as aioredis
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from faststream.redis import RedisBroker
+from faststream_fastapi import FastStreamAPI
+from pydantic import ValidationError
+
+from newswire_common.broker import article_headers
+from newswire_common.contracts import ArticleSubmission, RawArticle, utcnow
+from newswire_common.ids import article_id
+from newswire_common.logging import bind_article_context, get_logger
+from newswire_common.settings import Settings, get_settings
+from newswire_common.streams import Stream
+
+from newswire_common import status
+
+log = get_logger("newswire.ingest")
+
+
+def trace_id_from(request: Request) -> str:
+    """Take the trace id from a W3C `traceparent` or `X-Request-ID` header, else create one."""
+    traceparent = request.headers.get("traceparent", "")
+    parts = traceparent.split("-")
+    if len(parts) == 4 and len(parts[1]) == 32 and parts[1].isalnum():
+        return parts[1].lower()
+    request_id = request.headers.get("x-request-id", "").strip()
+    if request_id and len(request_id) <= 128:
+        return request_id
+    return uuid.uuid4().hex
+
+
+def error_detail(exc: ValidationError) -> list[dict[str, Any]]:
+    return [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
+
+
+def create_app(settings: Settings | None = None) -> Any:
+    settings = settings or get_settings()
+    broker = RedisBroker(settings.redis_url)
+    raw_articles = broker.publisher(stream=Stream.RAW, schema=RawArticle, title="articles.raw",
+                                    description="Articles as posted, waiting to be cleaned")
+    redis = aioredis.from_url(settings.redis_url)
+    api = FastAPI(title="Newswire ingest", version="1.0.0",
+                  description="Publishers post articles here; they flow through clean, enrich, "
+                              "index and become searchable.")
+
+    def status_url(request: Request, aid: str) -> str:
+        base = settings.public_ingest_url or str(request.base_url).rstrip("/")
+        return f"{base}/v1/articles/{aid}"
+
+    async def accept(submission: ArticleSubmission, trace_id: str) -> RawArticle:
+        raw = RawArticle(
+            article_id=article_id(submission.url, submission.content), trace_id=trace_id,
+            received_at=utcnow(), url=submission.url, title=submission.title,
+            authors=submission.authors, published_at=submission.published_at,
+            source=submission.source, section=submission.section, tags=submission.tags,
+            language=submission.language, html=submission.html, text=submission.text,
+        )
+        with bind_article_context(raw.article_id, raw.trace_id, stage="ingest"):
+            await status.record_received(redis, raw)
+            # XADD returns once Redis accepted the entry: only then do we answer 202.
+            await raw_articles.publish(raw, headers=article_headers(raw.article_id, trace_id))
+            log.info("article accepted", url=raw.url, content_chars=len(submission.content))
+        return raw
+
+    @api.middleware("http")
+    async def limit_body_size(request: Request, call_next: Any) -> Any:
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > settings.max_body_bytes:
+            return JSONResponse(status_code=413, content={"detail": [{
+                "loc": ["body"], "msg": f"body larger than {settings.max_body_bytes} bytes",
+                "type": "too_large"}]})
+        return await call_next(request)
+
+    @api.post("/v1/articles", status_code=202, summary="Submit one article")
+    async def post_article(submission: ArticleSubmission, request: Request) -> dict[str, str]:
+        raw = await accept(submission, trace_id_from(request))
+        return {"id": raw.article_id, "trace_id": raw.trace_id,
+                "status_url": status_url(request, raw.article_id)}
+
+    @api.post("/v1/articles/batch", summary="Submit many articles (JSON array or NDJSON)",
+              responses={202: {"description": "all accepted"}, 207: {"description": "some rejected"}})
+    async def post_batch(request: Request) -> JSONResponse:
+        body = await request.body()
+        try:
+            if body.lstrip().startswith(b"["):
+                items = orjson.loads(body)
+            else:
+                items = [orjson.loads(line) for line in body.splitlines() if line.strip()]
+        except orjson.JSONDecodeError as exc:
+            return JSONResponse(status_code=400, content={"detail": [{
+                "loc": ["body"], "msg": f"invalid JSON: {exc}", "type": "json_invalid"}]})
+        if not items:
+            return JSONResponse(status_code=422, content={"detail": [{
+                "loc": ["body"], "msg": "no articles in batch", "type": "empty"}]})
+        base_trace = trace_id_from(request)
+        results: list[dict[str, Any]] = []
+        for index, item in enumerate(items):
+            try:
+                submission = ArticleSubmission.model_validate(item)
+            except ValidationError as exc:
+                results.append({"index": index, "status": 422, "detail": error_detail(exc)})
+                continue
+            raw = await accept(submission, f"{base_trace}-{index}" if len(items) > 1 else base_trace)
+            results.append({"index": index, "status": 202, "id": raw.article_id,
+                            "status_url": status_url(request, raw.article_id)})
+        accepted = sum(1 for r in results if r["status"] == 202)
+        code = 202 if accepted == len(results) else (207 if accepted else 422)
+        return JSONResponse(status_code=code, content={
+            "accepted": accepted, "rejected": len(results) - accepted, "results": results})
+
+    @api.get("/v1/articles/{article_id}", summary="Where an article is in the pipeline")
+    async def get_status(article_id: str) -> JSONResponse:
+        found = await status.read(redis, article_id)
+        if found is None:
+            return JSONResponse(status_code=404, content={"detail": "unknown article id"})
+        return JSONResponse(found)
+
+    @api.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @api.get("/readyz", include_in_schema=False)
+    async def readyz() -> JSONResponse:
+        try:
+            await redis.ping()
+        except Exception as exc:  # any failure means not ready; say why
+            return JSONResponse(status_code=503, content={"status": "unavailable",
+                                                          "redis": type(exc).__name__})
+        return JSONResponse({"status": "ready"})
+
+    app = FastStreamAPI(broker, application=api, asyncapi_path="/asyncapi")
+    app.fastapi = api  # type: ignore[attr-defined]  # for OpenAPI export and tests
+    return app
