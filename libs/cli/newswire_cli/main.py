@@ -94,8 +94,14 @@ def run(workers: Annotated[int, typer.Option(help="replicas of each stream worke
         meili_key=settings.meili_master_key.get_secret_value() if settings.meili_master_key else None)
     stack = LocalStack(cfg)
     stack.start()
-    signal.signal(signal.SIGINT, lambda *_: stack.stop())
-    signal.signal(signal.SIGTERM, lambda *_: stack.stop())
+
+    def forward(signum: int, _frame: object) -> None:
+        # supervisord runs in its own session; hand it the stop and let the wait below return.
+        if stack.process is not None and stack.process.poll() is None:
+            stack.process.send_signal(signal.SIGTERM)
+
+    signal.signal(signal.SIGINT, forward)
+    signal.signal(signal.SIGTERM, forward)
     try:
         stack.wait_ready(timeout=120)
     except (TimeoutError, RuntimeError) as exc:
@@ -111,7 +117,7 @@ def run(workers: Annotated[int, typer.Option(help="replicas of each stream worke
         "Try: newswire ingest ../shared/seed/article.txt --url https://example.org/iraq-syria\n"
         "     newswire search maliki\nCtrl-C stops everything.\n", fg="green")
     assert stack.process is not None
-    stack.process.wait()
+    raise typer.Exit(stack.process.wait())
 
 
 def _submission_for(path: Path, url: str | None) -> list[dict]:

@@ -1,7 +1,9 @@
 """Clean stage: articles.raw -> clean_article() -> articles.clean."""
 
 import anyio
+import redis.asyncio as aioredis
 
+from newswire_common import status
 from newswire_common.broker import article_headers, make_broker, stage_subscriber, PermanentError
 from newswire_common.contracts import CleanArticle, RawArticle
 from newswire_common.logging import get_logger
@@ -15,6 +17,7 @@ settings = get_settings()
 broker = make_broker(settings, stage="clean")
 cleaned = broker.publisher(stream=Stream.CLEAN, schema=CleanArticle,
                            title="articles.clean", description="Cleaned articles")
+redis = aioredis.from_url(settings.redis_url)
 log = get_logger("newswire.clean")
 
 
@@ -26,6 +29,8 @@ async def on_raw(article: RawArticle) -> None:
     except EmptyArticleError as exc:
         raise PermanentError(str(exc)) from exc
     await cleaned.publish(result, headers=article_headers(result.article_id, result.trace_id))
+    await status.mark(redis, result.article_id, "cleaned",
+                      cleaned_at=result.cleaned_at.isoformat())
     log.info("article cleaned", title=result.title[:80], body_chars=len(result.body),
              authors=[a.name for a in result.authors])
 

@@ -1,7 +1,9 @@
 """Enrich stage: articles.clean -> enrich_article() -> articles.enriched."""
 
 import anyio
+import redis.asyncio as aioredis
 
+from newswire_common import status
 from newswire_common.broker import article_headers, make_broker, stage_subscriber
 from newswire_common.contracts import CleanArticle, EnrichedArticle
 from newswire_common.logging import get_logger
@@ -15,6 +17,7 @@ settings = get_settings()
 broker = make_broker(settings, stage="enrich")
 enriched = broker.publisher(stream=Stream.ENRICHED, schema=EnrichedArticle,
                             title="articles.enriched", description="Enriched articles")
+redis = aioredis.from_url(settings.redis_url)
 log = get_logger("newswire.enrich")
 
 
@@ -22,6 +25,8 @@ log = get_logger("newswire.enrich")
 async def on_clean(article: CleanArticle) -> None:
     result = await anyio.to_thread.run_sync(enrich_article, article)
     await enriched.publish(result, headers=article_headers(result.article_id, result.trace_id))
+    await status.mark(redis, result.article_id, "enriched",
+                      enriched_at=result.enriched_at.isoformat())
     log.info("article enriched", language=result.language, keywords=result.keywords[:5])
 
 

@@ -6,8 +6,10 @@ counts of the authors involved, and only then lets the batch be acknowledged.
 
 from typing import Any
 
+import redis.asyncio as aioredis
 from pydantic import ValidationError
 
+from newswire_common import status
 from newswire_common.broker import make_broker, stage_subscriber
 from newswire_common.contracts import DeadLetter, EnrichedArticle, utcnow
 from newswire_common.logging import bind_article_context, get_logger
@@ -24,6 +26,7 @@ dead_letters = broker.publisher(stream=Stream.DEAD, schema=DeadLetter, title="ar
                                 description="Messages that failed permanently, with the reason")
 log = get_logger("newswire.index")
 key = settings.meili_master_key.get_secret_value() if settings.meili_master_key else None
+redis = aioredis.from_url(settings.redis_url)
 meili = Meili(settings.meili_url, key, timeout=settings.index_task_timeout_s)
 
 
@@ -64,6 +67,8 @@ async def index_articles(articles: list[EnrichedArticle]) -> None:
             await meili.update_documents(AUTHORS_INDEX, list(authors.values())),
             timeout_s=settings.index_task_timeout_s)
     for article in articles:
+        await status.mark(redis, article.article_id, "indexed", indexed_at=now.isoformat(),
+                          trace_id=article.trace_id)
         with bind_article_context(article.article_id, article.trace_id, stage="index"):
             log.info("article indexed", title=article.title[:80])
 
