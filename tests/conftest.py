@@ -79,7 +79,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, servers: dict[str, Any]) -> 
 
 @pytest.fixture(scope="session")
 def ingest(stack: LocalStack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.cfg.ingest_url, timeout=30) as client:
+    with stack.ingest_client(timeout=30) as client:
         yield client
 
 

@@ -108,12 +108,14 @@ def run(workers: Annotated[int, typer.Option(help="replicas of each stream worke
         typer.secho(f"newswire: {exc}; see the log above", fg="red", err=True)
         stack.stop()
         raise typer.Exit(1)
+    dev_key = stack.ensure_dev_key()
     typer.secho(
         "\nNewswire is up:\n"
         f"  ingest API   {cfg.ingest_url}   (POST /v1/articles, docs at /docs)\n"
         f"  search API   {cfg.search_url}   (GET /v1/search?q=…, docs at /docs)\n"
         f"  Meilisearch  {cfg.meili_url}   (master key in {cfg.var_dir}/meili-master.key)\n"
         f"  Redis        {cfg.redis_url}\n"
+        f"  publisher key (dev) {dev_key}  (in {stack.dev_key_file})\n"
         "Try: newswire ingest ../shared/seed/article.txt --url https://example.org/iraq-syria\n"
         "     newswire search maliki\nCtrl-C stops everything.\n", fg="green")
     assert stack.process is not None
@@ -140,17 +142,27 @@ def _submission_for(path: Path, url: str | None) -> list[dict]:
     return [item]
 
 
+def _dev_key(var_dir: Path) -> str | None:
+    key_file = var_dir / "dev-publisher.key"
+    return key_file.read_text().strip() if key_file.exists() else None
+
+
 @app.command()
 def ingest(files: list[Path],
            url: Annotated[Optional[str], typer.Option(help="the article's URL (one file)")] = None,
-           api: Annotated[Optional[str], typer.Option(envvar="NEWSWIRE_INGEST_URL")] = None) -> None:
-    """Publish text, HTML or JSON/NDJSON files through the ingest HTTP API."""
+           api: Annotated[Optional[str], typer.Option(envvar="NEWSWIRE_INGEST_URL")] = None,
+           api_key: Annotated[Optional[str], typer.Option(envvar="NEWSWIRE_API_KEY",
+                                                          help="publisher key")] = None) -> None:
+    """Publish text, HTML or JSON/NDJSON files through the ingest HTTP API (key from
+    NEWSWIRE_API_KEY or var/dev-publisher.key)."""
     from newswire_common.settings import get_settings
 
     settings = get_settings()
     base = api or f"http://127.0.0.1:{settings.ingest_port}"
+    key = api_key or _dev_key(Path(settings.var_dir))
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
     failed = 0
-    with httpx.Client(base_url=base, timeout=30) as client:
+    with httpx.Client(base_url=base, timeout=30, headers=headers) as client:
         for path in files:
             for item in _submission_for(path, url if len(files) == 1 else None):
                 response = client.post("/v1/articles", json=item)
@@ -178,6 +190,110 @@ def search(query: str, api: Annotated[Optional[str], typer.Option(envvar="NEWSWI
     typer.secho(f"Authors ({result['authors']['total']}):", bold=True)
     for hit in result["authors"]["hits"]:
         typer.echo(f"  {hit['name']}  ({hit.get('article_count', 0)} stories)")
+
+
+keys_app = typer.Typer(help="Publisher API keys (stored hashed in Redis).", no_args_is_help=True)
+dlq_app = typer.Typer(help="The dead-letter stream: inspect, replay after a fix, drop.",
+                      no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+app.add_typer(dlq_app, name="dlq")
+
+
+def _redis():  # type: ignore[no-untyped-def]
+    import redis.asyncio as aioredis
+
+    from newswire_common.settings import get_settings
+
+    return aioredis.from_url(get_settings().redis_url)
+
+
+def _run(coro_factory):  # type: ignore[no-untyped-def]
+    """Run an async operation with a fresh Redis client and close it afterwards."""
+    import asyncio
+
+    async def main():  # type: ignore[no-untyped-def]
+        client = _redis()
+        try:
+            return await coro_factory(client)
+        finally:
+            await client.aclose()
+
+    return asyncio.run(main())
+
+
+@keys_app.command("create")
+def keys_create(name: str) -> None:
+    """Create a key for publisher NAME and print it (it is shown only once)."""
+    from newswire_common.keys import create_key
+
+    typer.echo(_run(lambda r: create_key(r, name)))
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id_or_name: str) -> None:
+    """Revoke a key by its id, or all keys of a publisher by name."""
+    from newswire_common.keys import revoke_key
+
+    revoked = _run(lambda r: revoke_key(r, key_id_or_name))
+    typer.echo(f"revoked {revoked} key(s)")
+    raise typer.Exit(0 if revoked else 1)
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """List keys (ids, publishers, created/revoked times; never the secrets)."""
+    from newswire_common.keys import list_keys
+
+    for record in _run(list_keys):
+        typer.echo(json.dumps(record))
+
+
+@dlq_app.command("list")
+def dlq_list(count: int = 100) -> None:
+    """List dead letters: id, stage, article, error."""
+    from .dlq import list_entries
+
+    for entry in _run(lambda r: list_entries(r, count)):
+        typer.echo(json.dumps(entry, default=str))
+
+
+@dlq_app.command("show")
+def dlq_show(entry_id: str) -> None:
+    """Show one dead letter with its original payload."""
+    from .dlq import show_entry
+
+    entry = _run(lambda r: show_entry(r, entry_id))
+    if entry is None:
+        typer.secho(f"no dead letter {entry_id}", fg="red", err=True)
+        raise typer.Exit(1)
+    typer.echo(json.dumps(entry, indent=2, default=str))
+
+
+@dlq_app.command("replay")
+def dlq_replay(entry_id: Annotated[Optional[str], typer.Argument()] = None,
+               all_: Annotated[bool, typer.Option("--all")] = False) -> None:
+    """Send a dead letter (or --all) back into the stage that failed it."""
+    from .dlq import list_entries, replay_entry
+
+    if not entry_id and not all_:
+        raise typer.BadParameter("give an entry id or --all")
+    ids = [e["id"] for e in _run(lambda r: list_entries(r, 100_000))] if all_ else [entry_id]
+    failed = 0
+    for one in ids:
+        new_id = _run(lambda r, one=one: replay_entry(r, one))
+        failed += new_id is None
+        typer.echo(json.dumps({"id": one, "replayed_as": new_id}))
+    raise typer.Exit(1 if failed else 0)
+
+
+@dlq_app.command("drop")
+def dlq_drop(entry_id: str) -> None:
+    """Delete a dead letter for good."""
+    from .dlq import drop_entry
+
+    dropped = _run(lambda r: drop_entry(r, entry_id))
+    typer.echo(f"dropped {entry_id}" if dropped else f"no dead letter {entry_id}")
+    raise typer.Exit(0 if dropped else 1)
 
 
 if __name__ == "__main__":

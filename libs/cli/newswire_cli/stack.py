@@ -186,6 +186,7 @@ class LocalStack:
         self.cfg = cfg
         self.output = output
         self.process: subprocess.Popen[bytes] | None = None
+        self.api_key: str | None = None
 
     @property
     def conf_path(self) -> Path:
@@ -223,6 +224,37 @@ class LocalStack:
         wait_until(self.ready, timeout, "the stack did not become ready",
                    alive=lambda: self.process is not None and self.process.poll() is None)
 
+    @property
+    def dev_key_file(self) -> Path:
+        return self.cfg.var_dir / "dev-publisher.key"
+
+    def ensure_dev_key(self) -> str:
+        """A development publisher key: created on first start, kept in var/dev-publisher.key."""
+        import redis
+
+        from newswire_common.keys import KEYS_HASH, key_id_of, new_key
+
+        client = redis.Redis.from_url(self.cfg.redis_url or "")
+        try:
+            if self.dev_key_file.exists():
+                token = self.dev_key_file.read_text().strip()
+                if client.hexists(KEYS_HASH, key_id_of(token)):
+                    self.api_key = token
+                    return token
+            key_id, record, token = new_key("dev-publisher")
+            client.hset(KEYS_HASH, key_id, record)
+        finally:
+            client.close()
+        self.dev_key_file.write_text(token + "\n")
+        self.dev_key_file.chmod(0o600)
+        self.api_key = token
+        return token
+
+    def ingest_client(self, **kwargs: object) -> httpx.Client:
+        """An HTTP client for the ingest API that sends the development key."""
+        headers = {"Authorization": f"Bearer {self.api_key or self.ensure_dev_key()}"}
+        return httpx.Client(base_url=self.cfg.ingest_url, headers=headers, **kwargs)  # type: ignore[arg-type]
+
     def stop(self, timeout: float = 60.0) -> None:
         if self.process is None or self.process.poll() is not None:
             return
@@ -237,6 +269,7 @@ class LocalStack:
         self.start()
         try:
             self.wait_ready()
+            self.ensure_dev_key()
         except BaseException:
             self.stop()
             raise

@@ -12,10 +12,15 @@ message that fails permanently, or too often, to the dead-letter stream and ackn
 so one poison message never blocks a stage.
 """
 
-from collections.abc import Awaitable, Callable
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, TypeVar
 
+import httpx
 import orjson
+import redis.asyncio as aioredis
+import redis.exceptions
 from faststream import AckPolicy
 from faststream._internal.middlewares import BaseMiddleware
 from faststream.message import StreamMessage
@@ -38,6 +43,32 @@ ARTICLE_HEADER = "article_id"
 
 class PermanentError(Exception):
     """The message can never succeed as it is (bad content); dead-letter it at once."""
+
+
+class TransientError(Exception):
+    """A dependency is unavailable for now; retry with backoff, never dead-letter for it."""
+
+
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    TransientError, ConnectionError, TimeoutError, asyncio.TimeoutError, httpx.TransportError,
+    redis.exceptions.ConnectionError, redis.exceptions.TimeoutError,
+    redis.exceptions.BusyLoadingError,
+)
+
+
+def is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, TRANSIENT_ERRORS):
+        return True
+    status = getattr(exc, "status", None)  # e.g. MeiliError: 5xx and 429 are worth retrying
+    return isinstance(status, int) and (status >= 500 or status == 429)
+
+
+def backoff_delays(first: float = 0.1, cap: float = 5.0) -> "Iterator[float]":
+    """Capped exponential backoff: 0.1, 0.2, 0.4 … 5, 5, 5 seconds."""
+    delay = first
+    while True:
+        yield delay
+        delay = min(delay * 2, cap)
 
 
 def article_headers(article_id: str, trace_id: str) -> dict[str, str]:
@@ -75,18 +106,33 @@ def make_dead_letter_middleware(stage: str, settings: Settings) -> type[BaseMidd
         async def consume_scope(self, call_next: Any, msg: StreamMessage[Any]) -> Any:
             article_id, trace_id = _ids_from(msg)
             with bind_article_context(article_id, trace_id, stage=stage):
-                try:
-                    return await call_next(msg)
-                except Exception as exc:
-                    permanent = isinstance(exc, PermanentError | ValidationError)
-                    attempts = await _delivery_count(msg)
-                    if not permanent and attempts < settings.max_deliveries:
-                        log.warning("message failed, left pending for retry",
-                                    error=repr(exc)[:500], attempts=attempts)
-                        raise
-                    await dead_letter(msg, stage=stage, stream=stream, exc=exc,
-                                      attempts=attempts)
-                    return None
+                delays = backoff_delays()
+                give_up_at = time.monotonic() + settings.transient_retry_s
+                while True:
+                    try:
+                        return await call_next(msg)
+                    except Exception as exc:
+                        if is_transient(exc):
+                            # Dependency down: wait and retry here; past the retry window leave
+                            # the message pending so another consumer (or we) reclaim it later.
+                            if time.monotonic() >= give_up_at:
+                                log.warning("dependency still unavailable, message left pending",
+                                            error=repr(exc)[:300])
+                                raise
+                            delay = next(delays)
+                            log.warning("transient failure, retrying", error=repr(exc)[:300],
+                                        retry_in_s=delay)
+                            await asyncio.sleep(delay)
+                            continue
+                        permanent = isinstance(exc, PermanentError | ValidationError)
+                        attempts = await _delivery_count(msg)
+                        if not permanent and attempts < settings.max_deliveries:
+                            log.warning("message failed, left pending for retry",
+                                        error=repr(exc)[:500], attempts=attempts)
+                            raise
+                        await dead_letter(msg, stage=stage, stream=stream, exc=exc,
+                                          attempts=attempts)
+                        return None
 
     return DeadLetterMiddleware
 
@@ -120,8 +166,27 @@ async def dead_letter(msg: StreamMessage[Any], *, stage: str, stream: str, exc: 
     )
     await broker.publish(entry, stream=Stream.DEAD,
                          headers=article_headers(article_id or "", trace_id or ""))
+    if article_id:
+        from . import status
+
+        await status.mark(status_redis(), article_id, "dead_lettered",
+                          dead_lettered_at=entry.failed_at.isoformat(), dead_letter_stage=stage,
+                          dead_letter_reason=entry.error[:500])
     log.error("message dead-lettered", error=entry.error[:500], error_type=entry.error_type,
               attempts=attempts)
+
+
+_status_redis: "aioredis.Redis | None" = None
+
+
+def status_redis() -> "aioredis.Redis":
+    """One client per process for status marks made outside a service's own client."""
+    global _status_redis
+    if _status_redis is None:
+        from .settings import get_settings
+
+        _status_redis = aioredis.from_url(get_settings().redis_url)
+    return _status_redis
 
 
 def make_broker(settings: Settings, *, stage: str | None = None) -> RedisBroker:

@@ -4,6 +4,7 @@
     RawArticle         ingest -> articles.raw    -> clean
     CleanArticle       clean  -> articles.clean  -> enrich
     EnrichedArticle    enrich -> articles.enriched -> index
+    ArticleDeletion    ingest -> articles.enriched -> index (removes a story)
     DeadLetter         any stage -> articles.dead
 
 Bump SCHEMA_VERSION when a change is not backwards compatible; consumers reject versions they
@@ -148,6 +149,17 @@ class EnrichedArticle(CleanArticle):
     reading_time_minutes: int = 0
     near_duplicate_of: str | None = None
     slug: str | None = None
+
+
+class ArticleDeletion(_Model):
+    """A request to remove a story from search; travels on the index stage's input stream."""
+
+    schema_version: SchemaVersion = SCHEMA_VERSION
+    action: Literal["delete"] = "delete"
+    article_id: str
+    trace_id: str
+    requested_at: datetime
+    publisher: str | None = None
 
 
 class DeadLetter(_Model):

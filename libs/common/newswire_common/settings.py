@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     reclaim_idle_ms: int = 30_000
     #: After this many deliveries a failing message goes to the dead-letter stream.
     max_deliveries: int = 5
+    #: How long a handler retries a transient failure (dependency down) before leaving the
+    #: message pending for a later reclaim.
+    transient_retry_s: float = 60.0
+    #: Acknowledged stream entries are kept this long for inspection, then trimmed.
+    stream_retention_s: int = 3600
     #: How long (ms) a blocking stream read waits before polling again.
     poll_interval_ms: int = 100
 
@@ -43,6 +48,10 @@ class Settings(BaseSettings):
     index_task_timeout_s: float = 60.0
 
     max_body_bytes: int = 5 * 1024 * 1024
+    #: Publishing needs `Authorization: Bearer <key>`; turn off only for local experiments.
+    require_api_key: bool = True
+    #: Where `make run` keeps its data, logs and the development publisher key.
+    var_dir: str = "var"
 
 
 @lru_cache

@@ -28,6 +28,9 @@ async def on_raw(article: RawArticle) -> None:
         result = await anyio.to_thread.run_sync(clean_article, article)
     except EmptyArticleError as exc:
         raise PermanentError(str(exc)) from exc
+    except Exception as exc:
+        # clean_article is a pure function of the message: failing once means failing always.
+        raise PermanentError(f"cleaning failed: {exc!r}") from exc
     await cleaned.publish(result, headers=article_headers(result.article_id, result.trace_id))
     await status.mark(redis, result.article_id, "cleaned",
                       cleaned_at=result.cleaned_at.isoformat())
@@ -35,4 +38,4 @@ async def on_raw(article: RawArticle) -> None:
              authors=[a.name for a in result.authors])
 
 
-app = worker_app(broker, title="newswire clean")
+app = worker_app(broker, stage="clean")

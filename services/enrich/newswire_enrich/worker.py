@@ -4,7 +4,7 @@ import anyio
 import redis.asyncio as aioredis
 
 from newswire_common import status
-from newswire_common.broker import article_headers, make_broker, stage_subscriber
+from newswire_common.broker import PermanentError, article_headers, make_broker, stage_subscriber
 from newswire_common.contracts import CleanArticle, EnrichedArticle
 from newswire_common.logging import get_logger
 from newswire_common.settings import get_settings
@@ -23,11 +23,15 @@ log = get_logger("newswire.enrich")
 
 @stage_subscriber(broker, "enrich", settings)
 async def on_clean(article: CleanArticle) -> None:
-    result = await anyio.to_thread.run_sync(enrich_article, article)
+    try:
+        result = await anyio.to_thread.run_sync(enrich_article, article)
+    except Exception as exc:
+        # enrich_article is a pure function of the message: failing once means failing always.
+        raise PermanentError(f"enrichment failed: {exc!r}") from exc
     await enriched.publish(result, headers=article_headers(result.article_id, result.trace_id))
     await status.mark(redis, result.article_id, "enriched",
                       enriched_at=result.enriched_at.isoformat())
     log.info("article enriched", language=result.language, keywords=result.keywords[:5])
 
 
-app = worker_app(broker, title="newswire enrich")
+app = worker_app(broker, stage="enrich")

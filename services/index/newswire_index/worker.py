@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from newswire_common import status
 from newswire_common.broker import make_broker, stage_subscriber
-from newswire_common.contracts import DeadLetter, EnrichedArticle, utcnow
+from newswire_common.contracts import ArticleDeletion, DeadLetter, EnrichedArticle, utcnow
 from newswire_common.logging import bind_article_context, get_logger
 from newswire_common.settings import get_settings
 from newswire_common.streams import ARTICLES_INDEX, AUTHORS_INDEX, Stream
@@ -46,7 +46,38 @@ async def author_counts(author_ids: list[str]) -> dict[str, int]:
     return {a: int(distribution.get(a, 0)) for a in author_ids}
 
 
+async def refresh_authors(authors: dict[str, dict[str, Any]]) -> None:
+    """Upsert the authors' documents with their current story counts; drop authors left with
+    no story."""
+    if not authors:
+        return
+    counts = await author_counts(list(authors))
+    keep = [{**doc, "article_count": counts[a]} for a, doc in authors.items() if counts[a]]
+    gone = [a for a in authors if not counts[a]]
+    if keep:
+        await meili.wait_for_task(await meili.update_documents(AUTHORS_INDEX, keep),
+                                  timeout_s=settings.index_task_timeout_s)
+    for author_id in gone:
+        await meili.wait_for_task(await meili.delete_document(AUTHORS_INDEX, author_id),
+                                  timeout_s=settings.index_task_timeout_s)
+
+
+async def deleted_after_receipt(articles: list[EnrichedArticle]) -> set[str]:
+    """Ids of articles whose deletion was requested after this version was received: a late
+    update must not bring a deleted story back."""
+    async with redis.pipeline(transaction=False) as pipe:
+        for article in articles:
+            pipe.hget(status.status_key(article.article_id), "deleted_at")
+        deleted_at = await pipe.execute()
+    return {a.article_id for a, d in zip(articles, deleted_at, strict=True)
+            if d is not None and d.decode() >= a.received_at.isoformat()}
+
+
 async def index_articles(articles: list[EnrichedArticle]) -> None:
+    skip = await deleted_after_receipt(articles)
+    articles = [a for a in articles if a.article_id not in skip]
+    if not articles:
+        return
     stories: list[dict[str, Any]] = []
     authors: dict[str, dict[str, Any]] = {}
     now = utcnow()
@@ -59,13 +90,7 @@ async def index_articles(articles: list[EnrichedArticle]) -> None:
             authors.setdefault(author["id"], {}).update(author)
     await meili.wait_for_task(await meili.add_documents(ARTICLES_INDEX, stories),
                               timeout_s=settings.index_task_timeout_s)
-    if authors:
-        counts = await author_counts(list(authors))
-        for author_id, doc in authors.items():
-            doc["article_count"] = counts[author_id]
-        await meili.wait_for_task(
-            await meili.update_documents(AUTHORS_INDEX, list(authors.values())),
-            timeout_s=settings.index_task_timeout_s)
+    await refresh_authors(authors)
     for article in articles:
         await status.mark(redis, article.article_id, "indexed", indexed_at=now.isoformat(),
                           trace_id=article.trace_id)
@@ -73,24 +98,50 @@ async def index_articles(articles: list[EnrichedArticle]) -> None:
             log.info("article indexed", title=article.title[:80])
 
 
+async def delete_article(deletion: ArticleDeletion) -> None:
+    with bind_article_context(deletion.article_id, deletion.trace_id, stage="index"):
+        existing = await meili.get_document(ARTICLES_INDEX, deletion.article_id)
+        await meili.wait_for_task(await meili.delete_document(ARTICLES_INDEX, deletion.article_id),
+                                  timeout_s=settings.index_task_timeout_s)
+        if existing:
+            await refresh_authors({a: {"id": a} for a in existing.get("author_ids", [])})
+        await status.mark(redis, deletion.article_id, "deleted",
+                          deleted_at=deletion.requested_at.isoformat())
+        log.info("article deleted", existed=existing is not None)
+
+
+async def dead_letter_invalid(item: Any, exc: ValidationError) -> None:
+    payload = item if isinstance(item, dict) else {"value": item}
+    await dead_letters.publish(DeadLetter(
+        stage="index", stream=Stream.ENRICHED, article_id=payload.get("article_id"),
+        trace_id=payload.get("trace_id"), error=str(exc)[:2000], error_type="ValidationError",
+        attempts=1, payload=payload))
+    if payload.get("article_id"):
+        await status.mark(redis, str(payload["article_id"]), "dead_lettered",
+                          dead_letter_stage="index", dead_letter_reason=str(exc)[:500],
+                          dead_lettered_at=utcnow().isoformat())
+    log.error("invalid message dead-lettered", article_id=payload.get("article_id"),
+              error=str(exc)[:300])
+
+
 @stage_subscriber(broker, "index", settings, batch=True, max_records=settings.index_batch_size)
-async def on_enriched(batch: list[dict[str, Any]]) -> None:
-    articles: list[EnrichedArticle] = []
+async def on_enriched(batch: list[Any]) -> None:
+    """Apply the batch in order: runs of upserts go to Meilisearch as one task each, deletions
+    one by one between them. One malformed message must not hold back the good ones."""
+    pending: list[EnrichedArticle] = []
     for item in batch:
         try:
-            articles.append(EnrichedArticle.model_validate(item))
+            if isinstance(item, dict) and item.get("action") == "delete":
+                deletion = ArticleDeletion.model_validate(item)
+                await index_articles(pending)
+                pending = []
+                await delete_article(deletion)
+            else:
+                pending.append(EnrichedArticle.model_validate(item))
         except ValidationError as exc:
-            # One malformed message must not hold back the good ones in its batch.
-            payload = item if isinstance(item, dict) else {"value": item}
-            await dead_letters.publish(DeadLetter(
-                stage="index", stream=Stream.ENRICHED, article_id=payload.get("article_id"),
-                trace_id=payload.get("trace_id"), error=str(exc)[:2000],
-                error_type="ValidationError", attempts=1, payload=payload))
-            log.error("invalid enriched article dead-lettered",
-                      article_id=payload.get("article_id"), error=str(exc)[:300])
-    if articles:
-        await index_articles(articles)
+            await dead_letter_invalid(item, exc)
+    await index_articles(pending)
 
 
-app = worker_app(broker, title="newswire index", on_startup=(apply_index_settings,),
+app = worker_app(broker, stage="index", on_startup=(apply_index_settings,),
                  on_shutdown=(meili.aclose,))

@@ -1,40 +1,42 @@
 """Ingest service: publishers POST articles; each accepted one is written to `articles.raw`.
 
 FastAPI serves HTTP; FastStream's FastAPI integration owns the Redis broker's lifecycle and
-documents the published stream in AsyncAPI.
+documents the published streams in AsyncAPI (/asyncapi).
 """
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
 import redis.asyncio as aioredis
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from faststream.redis import RedisBroker
 from faststream_fastapi import FastStreamAPI
 from pydantic import ValidationError
 
+from newswire_common import keys, status
 from newswire_common.broker import article_headers
-from newswire_common.contracts import ArticleSubmission, RawArticle, utcnow
+from newswire_common.contracts import ArticleDeletion, ArticleSubmission, RawArticle, utcnow
 from newswire_common.ids import article_id
 from newswire_common.logging import bind_article_context, get_logger
 from newswire_common.settings import Settings, get_settings
 from newswire_common.streams import Stream
 
-from newswire_common import status
+from .limits import BodyGuard
 
 log = get_logger("newswire.ingest")
+bearer = HTTPBearer(auto_error=False, description="Publisher API key: `Bearer nw_…`")
 
 
 def trace_id_from(request: Request) -> str:
     """Take the trace id from a W3C `traceparent` or `X-Request-ID` header, else create one."""
-    traceparent = request.headers.get("traceparent", "")
-    parts = traceparent.split("-")
-    if len(parts) == 4 and len(parts[1]) == 32 and parts[1].isalnum():
-        return parts[1].lower()
+    parts = request.headers.get("traceparent", "").split("-")
+    if len(parts) == 4 and len(parts[1]) == 32 and all(c in "0123456789abcdef" for c in parts[1]):
+        return parts[1]
     request_id = request.headers.get("x-request-id", "").strip()
-    if request_id and len(request_id) <= 128:
+    if request_id and len(request_id) <= 128 and request_id.isprintable():
         return request_id
     return uuid.uuid4().hex
 
@@ -48,48 +50,67 @@ def create_app(settings: Settings | None = None) -> Any:
     broker = RedisBroker(settings.redis_url)
     raw_articles = broker.publisher(stream=Stream.RAW, schema=RawArticle, title="articles.raw",
                                     description="Articles as posted, waiting to be cleaned")
+    deletions = broker.publisher(stream=Stream.ENRICHED, schema=ArticleDeletion,
+                                 title="articles.enriched (deletions)",
+                                 description="Requests to remove a story from search")
     redis = aioredis.from_url(settings.redis_url)
     api = FastAPI(title="Newswire ingest", version="1.0.0",
                   description="Publishers post articles here; they flow through clean, enrich, "
                               "index and become searchable.")
 
+    async def publisher(credentials: Annotated[HTTPAuthorizationCredentials | None,
+                                               Depends(bearer)]) -> keys.Publisher | None:
+        if not settings.require_api_key:
+            return None
+        try:
+            return await keys.verify_key(redis, credentials.credentials if credentials else None)
+        except keys.InvalidKey as exc:
+            raise HTTPException(401, detail=str(exc),
+                                headers={"WWW-Authenticate": "Bearer"}) from exc
+        except keys.RevokedKey as exc:
+            raise HTTPException(403, detail=str(exc)) from exc
+
+    Publisher = Annotated[keys.Publisher | None, Depends(publisher)]
+
     def status_url(request: Request, aid: str) -> str:
         base = settings.public_ingest_url or str(request.base_url).rstrip("/")
         return f"{base}/v1/articles/{aid}"
 
-    async def accept(submission: ArticleSubmission, trace_id: str) -> RawArticle:
+    async def accept(submission: ArticleSubmission, trace_id: str,
+                     who: keys.Publisher | None) -> RawArticle:
         raw = RawArticle(
             article_id=article_id(submission.url, submission.content), trace_id=trace_id,
-            received_at=utcnow(), url=submission.url, title=submission.title,
-            authors=submission.authors, published_at=submission.published_at,
-            source=submission.source, section=submission.section, tags=submission.tags,
-            language=submission.language, html=submission.html, text=submission.text,
+            received_at=utcnow(), publisher=who.name if who else None, url=submission.url,
+            title=submission.title, authors=submission.authors,
+            published_at=submission.published_at, source=submission.source,
+            section=submission.section, tags=submission.tags, language=submission.language,
+            html=submission.html, text=submission.text,
         )
         with bind_article_context(raw.article_id, raw.trace_id, stage="ingest"):
             await status.record_received(redis, raw)
             # XADD returns once Redis accepted the entry: only then do we answer 202.
             await raw_articles.publish(raw, headers=article_headers(raw.article_id, trace_id))
-            log.info("article accepted", url=raw.url, content_chars=len(submission.content))
+            log.info("article accepted", url=raw.url, publisher=raw.publisher,
+                     content_chars=len(submission.content))
         return raw
 
-    @api.middleware("http")
-    async def limit_body_size(request: Request, call_next: Any) -> Any:
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > settings.max_body_bytes:
-            return JSONResponse(status_code=413, content={"detail": [{
-                "loc": ["body"], "msg": f"body larger than {settings.max_body_bytes} bytes",
-                "type": "too_large"}]})
-        return await call_next(request)
-
-    @api.post("/v1/articles", status_code=202, summary="Submit one article")
-    async def post_article(submission: ArticleSubmission, request: Request) -> dict[str, str]:
-        raw = await accept(submission, trace_id_from(request))
+    @api.post("/v1/articles", status_code=202, summary="Submit one article",
+              responses={401: {"description": "no or unknown API key"},
+                         403: {"description": "revoked API key"},
+                         413: {"description": "body too large"},
+                         415: {"description": "not JSON"}})
+    async def post_article(submission: ArticleSubmission, request: Request,
+                           who: Publisher) -> dict[str, str]:
+        raw = await accept(submission, trace_id_from(request), who)
         return {"id": raw.article_id, "trace_id": raw.trace_id,
                 "status_url": status_url(request, raw.article_id)}
 
     @api.post("/v1/articles/batch", summary="Submit many articles (JSON array or NDJSON)",
-              responses={202: {"description": "all accepted"}, 207: {"description": "some rejected"}})
-    async def post_batch(request: Request) -> JSONResponse:
+              responses={202: {"description": "all accepted"},
+                         207: {"description": "some accepted, some rejected"},
+                         400: {"description": "body is not JSON"},
+                         422: {"description": "none accepted"}})
+    async def post_batch(request: Request, who: Publisher) -> JSONResponse:
         body = await request.body()
         try:
             if body.lstrip().startswith(b"["):
@@ -110,8 +131,10 @@ def create_app(settings: Settings | None = None) -> Any:
             except ValidationError as exc:
                 results.append({"index": index, "status": 422, "detail": error_detail(exc)})
                 continue
-            raw = await accept(submission, f"{base_trace}-{index}" if len(items) > 1 else base_trace)
+            trace = f"{base_trace}-{index}" if len(items) > 1 else base_trace
+            raw = await accept(submission, trace, who)
             results.append({"index": index, "status": 202, "id": raw.article_id,
+                            "trace_id": raw.trace_id,
                             "status_url": status_url(request, raw.article_id)})
         accepted = sum(1 for r in results if r["status"] == 202)
         code = 202 if accepted == len(results) else (207 if accepted else 422)
@@ -124,6 +147,21 @@ def create_app(settings: Settings | None = None) -> Any:
         if found is None:
             return JSONResponse(status_code=404, content={"detail": "unknown article id"})
         return JSONResponse(found)
+
+    @api.delete("/v1/articles/{article_id}", status_code=202,
+                summary="Remove a story from search (its author's count follows)")
+    async def delete_article(article_id: str, request: Request, who: Publisher) -> dict[str, str]:
+        if await status.read(redis, article_id) is None:
+            raise HTTPException(404, detail="unknown article id")
+        deletion = ArticleDeletion(article_id=article_id, trace_id=trace_id_from(request),
+                                   requested_at=utcnow(), publisher=who.name if who else None)
+        with bind_article_context(article_id, deletion.trace_id, stage="ingest"):
+            await status.mark(redis, article_id, "deleting",
+                              deleted_at=deletion.requested_at.isoformat())
+            await deletions.publish(deletion, headers=article_headers(article_id,
+                                                                      deletion.trace_id))
+            log.info("article deletion requested", publisher=deletion.publisher)
+        return {"id": article_id, "status_url": status_url(request, article_id)}
 
     @api.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
@@ -138,6 +176,7 @@ def create_app(settings: Settings | None = None) -> Any:
                                                           "redis": type(exc).__name__})
         return JSONResponse({"status": "ready"})
 
+    api.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes)
     app = FastStreamAPI(broker, application=api, asyncapi_path="/asyncapi")
     app.fastapi = api  # type: ignore[attr-defined]  # for OpenAPI export and tests
     return app
