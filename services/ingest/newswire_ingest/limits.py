@@ -39,23 +39,33 @@ class BodyGuard:
             await self._reply(send, *self._too_large())
             return
 
+        # Read the body ourselves (at most max_bytes are ever held), so an oversized stream is
+        # refused before any parser sees it, then hand the buffered body to the app.
+        chunks: list[bytes] = []
         received = 0
-        too_large = False
-
-        async def limited_receive() -> Message:
-            nonlocal received, too_large
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    too_large = True
-                    raise _BodyTooLarge
-            return message
+            if message["type"] != "http.request":
+                return  # client went away
+            chunk = message.get("body", b"")
+            received += len(chunk)
+            if received > self.max_bytes:
+                await self._reply(send, *self._too_large())
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        delivered = False
 
-        try:
-            await self.app(scope, limited_receive, send)
-        except _BodyTooLarge:
-            await self._reply(send, *self._too_large())
+        async def replay() -> Message:
+            nonlocal delivered
+            if not delivered:
+                delivered = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
 
     def _too_large(self) -> tuple[int, bytes]:
         return _error(413, f"body larger than {self.max_bytes} bytes", "too_large", ["body"])
@@ -66,7 +76,3 @@ class BodyGuard:
                     "headers": [(b"content-type", b"application/json"),
                                 (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
-
-
-class _BodyTooLarge(Exception):
-    pass
