@@ -149,9 +149,6 @@ async def _delivery_count(msg: StreamMessage[Any]) -> int:
 
 async def dead_letter(msg: StreamMessage[Any], *, stage: str, stream: str, exc: BaseException,
                       attempts: int) -> None:
-    from faststream import context
-
-    broker: RedisBroker = context.get("broker")
     article_id, trace_id = _ids_from(msg)
     payload = _payload_of(msg)
     if isinstance(payload, dict):
@@ -164,8 +161,12 @@ async def dead_letter(msg: StreamMessage[Any], *, stage: str, stream: str, exc: 
         error_type=type(exc).__name__, attempts=attempts, payload=payload,
         headers={k: v for k, v in (msg.headers or {}).items() if isinstance(v, str)},
     )
-    await broker.publish(entry, stream=Stream.DEAD,
-                         headers=article_headers(article_id or "", trace_id or ""))
+    # Written with XADD in FastStream's own message format, so tools and replays read it like
+    # any other message.
+    data = await BinaryMessageFormatV1.encode(
+        message=entry.model_dump(mode="json"), reply_to=None, correlation_id=msg.correlation_id,
+        headers=article_headers(article_id or "", trace_id or ""))
+    await status_redis().xadd(Stream.DEAD, {"__data__": data})
     if article_id:
         from . import status
 
@@ -189,6 +190,31 @@ def status_redis() -> "aioredis.Redis":
     return _status_redis
 
 
+POISON_KEY = "__poison__"
+
+
+async def tolerant_batch_parser(msg: dict[str, Any], original: Callable[..., Awaitable[Any]]) -> Any:
+    """FastStream's batch parser fails the whole batch on one undecodable entry, before any
+    middleware can dead-letter it, and the batch would be redelivered forever. Entries that
+    cannot be decoded are replaced by a marker the handler dead-letters; the rest go on."""
+    try:
+        return await original(msg)
+    except Exception:
+        cleaned = []
+        for fields in msg.get("data", []):
+            raw = fields.get(b"__data__", fields) if isinstance(fields, dict) else fields
+            try:
+                body, _ = BinaryMessageFormatV1.parse(raw)
+                orjson.loads(body)
+                cleaned.append(fields)
+            except Exception as exc:
+                marker = {POISON_KEY: repr(raw)[:2000], "error": f"undecodable message: {exc!r}"}
+                data = await BinaryMessageFormatV1.encode(
+                    message=marker, reply_to=None, headers={}, correlation_id="poison")
+                cleaned.append({b"__data__": data})
+        return await original({**msg, "data": cleaned})
+
+
 def make_broker(settings: Settings, *, stage: str | None = None) -> RedisBroker:
     middlewares = [make_dead_letter_middleware(stage, settings)] if stage else []
     return RedisBroker(settings.redis_url, middlewares=middlewares, graceful_timeout=30.0,
@@ -202,17 +228,18 @@ def stage_subscriber(broker: RedisBroker, stage: str, settings: Settings, *,
     consumer = f"{stage}-{settings.consumer_name}"
 
     def register(handler: F) -> F:
+        parser = {"parser": tolerant_batch_parser} if batch else {}
         reader = broker.subscriber(
             stream=StreamSub(stream, group=group, consumer=consumer, batch=batch,
                              max_records=max_records, polling_interval=settings.poll_interval_ms),
-            ack_policy=AckPolicy.NACK_ON_ERROR,
+            ack_policy=AckPolicy.NACK_ON_ERROR, **parser,
             title=f"{stage}:{stream}",
         )
         reclaimer = broker.subscriber(
             stream=StreamSub(stream, group=group, consumer=consumer, batch=batch,
                              max_records=max_records, polling_interval=1000,
                              min_idle_time=settings.reclaim_idle_ms),
-            ack_policy=AckPolicy.NACK_ON_ERROR,
+            ack_policy=AckPolicy.NACK_ON_ERROR, **parser,
             title=f"{stage}:{stream}:reclaim",
             include_in_schema=False,
         )
