@@ -61,6 +61,7 @@ def servers() -> Iterator[dict[str, Any]]:
 
 def start_stack(tmp_path: Path, servers: dict[str, Any], **overrides: Any) -> LocalStack:
     extra_env = {"NEWSWIRE_RECLAIM_IDLE_MS": "3000", **overrides.pop("extra_env", {})}
+    overrides.setdefault("log_format", "json")  # production format, and parseable by tests
     cfg = StackConfig.on_free_ports(tmp_path, extra_env=extra_env, **{**servers, **overrides})
     log = open(tmp_path / "stack.log", "wb")  # noqa: SIM115 - kept open for the stack's life
     stack = LocalStack(cfg, output=log.fileno())

@@ -192,6 +192,44 @@ def search(query: str, api: Annotated[Optional[str], typer.Option(envvar="NEWSWI
         typer.echo(f"  {hit['name']}  ({hit.get('article_count', 0)} stories)")
 
 
+@app.command()
+def status(article_id: Annotated[Optional[str], typer.Argument(help="one article's id")] = None,
+           watch: Annotated[bool, typer.Option("--watch", help="refresh every 2 s")] = False,
+           json_output: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Streams, groups, consumers, dead letters and Meilisearch at a glance, or one article."""
+    import asyncio
+
+    from rich.console import Console
+    from rich.live import Live
+
+    from newswire_common.settings import get_settings
+
+    from . import status as status_view
+
+    settings = get_settings()
+    if article_id:
+        found = status_view.article(settings, article_id)
+        if found is None:
+            typer.secho(f"unknown article {article_id}", fg="red", err=True)
+            raise typer.Exit(1)
+        typer.echo(json.dumps(found, indent=2))
+        return
+    snapshot = asyncio.run(status_view.gather(settings))
+    if json_output:
+        typer.echo(json.dumps(snapshot, indent=2))
+        return
+    if not watch:
+        Console().print(status_view.render(snapshot))
+        return
+    with Live(status_view.render(snapshot), refresh_per_second=1) as live:
+        try:
+            while True:
+                time.sleep(2)
+                live.update(status_view.render(asyncio.run(status_view.gather(settings))))
+        except KeyboardInterrupt:
+            pass
+
+
 keys_app = typer.Typer(help="Publisher API keys (stored hashed in Redis).", no_args_is_help=True)
 dlq_app = typer.Typer(help="The dead-letter stream: inspect, replay after a fix, drop.",
                       no_args_is_help=True)

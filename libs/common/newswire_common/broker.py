@@ -13,6 +13,7 @@ so one poison message never blocks a stage.
 """
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, TypeVar
@@ -28,6 +29,7 @@ from faststream.redis import RedisBroker, StreamSub
 from faststream.redis.parser.binary import BinaryMessageFormatV1
 from pydantic import ValidationError
 
+from . import metrics
 from .contracts import DeadLetter
 from .logging import bind_article_context, get_logger
 from .settings import Settings
@@ -105,13 +107,18 @@ def make_dead_letter_middleware(stage: str, settings: Settings) -> type[BaseMidd
     class DeadLetterMiddleware(BaseMiddleware):
         async def consume_scope(self, call_next: Any, msg: StreamMessage[Any]) -> Any:
             article_id, trace_id = _ids_from(msg)
-            with bind_article_context(article_id, trace_id, stage=stage):
+            deliveries = max(1, len(msg.raw_message.get("message_ids") or [1]))
+            with bind_article_context(article_id, trace_id, stage=stage), \
+                    metrics.PROCESSING.labels(stage).time():
                 delays = backoff_delays()
                 give_up_at = time.monotonic() + settings.transient_retry_s
                 while True:
                     try:
-                        return await call_next(msg)
+                        result = await call_next(msg)
+                        metrics.MESSAGES.labels(stage, "processed").inc(deliveries)
+                        return result
                     except Exception as exc:
+                        metrics.MESSAGES.labels(stage, "retried").inc(deliveries)
                         if is_transient(exc):
                             # Dependency down: wait and retry here; past the retry window leave
                             # the message pending so another consumer (or we) reclaim it later.
@@ -132,6 +139,7 @@ def make_dead_letter_middleware(stage: str, settings: Settings) -> type[BaseMidd
                             raise
                         await dead_letter(msg, stage=stage, stream=stream, exc=exc,
                                           attempts=attempts)
+                        metrics.MESSAGES.labels(stage, "dead_lettered").inc(deliveries)
                         return None
 
     return DeadLetterMiddleware
@@ -218,7 +226,7 @@ async def tolerant_batch_parser(msg: dict[str, Any], original: Callable[..., Awa
 def make_broker(settings: Settings, *, stage: str | None = None) -> RedisBroker:
     middlewares = [make_dead_letter_middleware(stage, settings)] if stage else []
     return RedisBroker(settings.redis_url, middlewares=middlewares, graceful_timeout=30.0,
-                       log_level=10)
+                       logger=logging.getLogger("faststream.newswire"))
 
 
 def stage_subscriber(broker: RedisBroker, stage: str, settings: Settings, *,

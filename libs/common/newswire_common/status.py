@@ -1,5 +1,6 @@
 """Per-article status kept in a Redis hash: when each stage handled it (read by ingest and the CLI)."""
 
+from datetime import datetime
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -23,10 +24,16 @@ async def record_received(redis: aioredis.Redis, raw: RawArticle) -> None:
 
 
 async def read(redis: aioredis.Redis, article_id: str) -> dict[str, Any] | None:
+    """The article's status, with `freshness_s` (receipt to searchable) once indexed."""
     values = await redis.hgetall(status_key(article_id))
     if not values:
         return None
-    return {k.decode(): v.decode() for k, v in values.items()}
+    found: dict[str, Any] = {k.decode(): v.decode() for k, v in values.items()}
+    if found.get("indexed_at") and found.get("received_at"):
+        received = datetime.fromisoformat(found["received_at"])
+        indexed = datetime.fromisoformat(found["indexed_at"])
+        found["freshness_s"] = round((indexed - received).total_seconds(), 3)
+    return found
 
 
 async def mark(redis: aioredis.Redis, article_id: str, state: str, **fields: str) -> None:

@@ -1,5 +1,7 @@
 """Clean stage: articles.raw -> clean_article() -> articles.clean."""
 
+import time
+
 import anyio
 import redis.asyncio as aioredis
 
@@ -23,6 +25,7 @@ log = get_logger("newswire.clean")
 
 @stage_subscriber(broker, "clean", settings)
 async def on_raw(article: RawArticle) -> None:
+    started = time.perf_counter()
     try:
         # CPU-bound extraction runs off the event loop so health checks stay responsive.
         result = await anyio.to_thread.run_sync(clean_article, article)
@@ -34,7 +37,8 @@ async def on_raw(article: RawArticle) -> None:
     await cleaned.publish(result, headers=article_headers(result.article_id, result.trace_id))
     await status.mark(redis, result.article_id, "cleaned",
                       cleaned_at=result.cleaned_at.isoformat())
-    log.info("article cleaned", title=result.title[:80], body_chars=len(result.body),
+    log.info("article cleaned", duration_ms=round((time.perf_counter() - started) * 1000, 1),
+             title=result.title[:80], body_chars=len(result.body),
              authors=[a.name for a in result.authors])
 
 

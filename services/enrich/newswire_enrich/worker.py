@@ -1,5 +1,7 @@
 """Enrich stage: articles.clean -> enrich_article() -> articles.enriched."""
 
+import time
+
 import anyio
 import redis.asyncio as aioredis
 
@@ -23,6 +25,7 @@ log = get_logger("newswire.enrich")
 
 @stage_subscriber(broker, "enrich", settings)
 async def on_clean(article: CleanArticle) -> None:
+    started = time.perf_counter()
     try:
         result = await anyio.to_thread.run_sync(enrich_article, article)
     except Exception as exc:
@@ -31,7 +34,8 @@ async def on_clean(article: CleanArticle) -> None:
     await enriched.publish(result, headers=article_headers(result.article_id, result.trace_id))
     await status.mark(redis, result.article_id, "enriched",
                       enriched_at=result.enriched_at.isoformat())
-    log.info("article enriched", language=result.language, keywords=result.keywords[:5])
+    log.info("article enriched", duration_ms=round((time.perf_counter() - started) * 1000, 1),
+             language=result.language, keywords=result.keywords[:5])
 
 
 app = worker_app(broker, stage="enrich")

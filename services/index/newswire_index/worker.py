@@ -4,12 +4,13 @@ Reads batches, upserts the stories in one task, waits for it to succeed, refresh
 counts of the authors involved, and only then lets the batch be acknowledged.
 """
 
+import time
 from typing import Any
 
 import redis.asyncio as aioredis
 from pydantic import ValidationError
 
-from newswire_common import status
+from newswire_common import metrics, status
 from newswire_common.broker import make_broker, stage_subscriber
 from newswire_common.contracts import ArticleDeletion, DeadLetter, EnrichedArticle, utcnow
 from newswire_common.logging import bind_article_context, get_logger
@@ -18,7 +19,7 @@ from newswire_common.streams import ARTICLES_INDEX, AUTHORS_INDEX, Stream
 from newswire_common.worker import worker_app
 
 from .documents import ARTICLE_SETTINGS, AUTHOR_SETTINGS, to_documents
-from .meili import Meili
+from .meili import Meili, MeiliTaskFailed
 
 settings = get_settings()
 broker = make_broker(settings, stage="index")
@@ -28,6 +29,18 @@ log = get_logger("newswire.index")
 key = settings.meili_master_key.get_secret_value() if settings.meili_master_key else None
 redis = aioredis.from_url(settings.redis_url)
 meili = Meili(settings.meili_url, key, timeout=settings.index_task_timeout_s)
+
+
+async def wait_for_task(task_uid: int) -> None:
+    try:
+        await meili.wait_for_task(task_uid, timeout_s=settings.index_task_timeout_s)
+    except (MeiliTaskFailed, TimeoutError):
+        metrics.MEILI_TASK_FAILURES.inc()
+        raise
+
+
+async def meilisearch() -> bool:
+    return await meili.healthy()
 
 
 async def apply_index_settings() -> None:
@@ -55,11 +68,9 @@ async def refresh_authors(authors: dict[str, dict[str, Any]]) -> None:
     keep = [{**doc, "article_count": counts[a]} for a, doc in authors.items() if counts[a]]
     gone = [a for a in authors if not counts[a]]
     if keep:
-        await meili.wait_for_task(await meili.update_documents(AUTHORS_INDEX, keep),
-                                  timeout_s=settings.index_task_timeout_s)
+        await wait_for_task(await meili.update_documents(AUTHORS_INDEX, keep))
     for author_id in gone:
-        await meili.wait_for_task(await meili.delete_document(AUTHORS_INDEX, author_id),
-                                  timeout_s=settings.index_task_timeout_s)
+        await wait_for_task(await meili.delete_document(AUTHORS_INDEX, author_id))
 
 
 async def deleted_after_receipt(articles: list[EnrichedArticle]) -> set[str]:
@@ -88,21 +99,25 @@ async def index_articles(articles: list[EnrichedArticle]) -> None:
         stories.append(story)
         for author in story_authors:
             authors.setdefault(author["id"], {}).update(author)
-    await meili.wait_for_task(await meili.add_documents(ARTICLES_INDEX, stories),
-                              timeout_s=settings.index_task_timeout_s)
+    started = time.perf_counter()
+    await wait_for_task(await meili.add_documents(ARTICLES_INDEX, stories))
     await refresh_authors(authors)
+    indexed_at = utcnow()
+    duration_ms = round((time.perf_counter() - started) * 1000, 1)
     for article in articles:
-        await status.mark(redis, article.article_id, "indexed", indexed_at=now.isoformat(),
+        await status.mark(redis, article.article_id, "indexed", indexed_at=indexed_at.isoformat(),
                           trace_id=article.trace_id)
+        freshness = (indexed_at - article.received_at).total_seconds()
+        metrics.FRESHNESS.observe(freshness)
         with bind_article_context(article.article_id, article.trace_id, stage="index"):
-            log.info("article indexed", title=article.title[:80])
+            log.info("article indexed", title=article.title[:80], duration_ms=duration_ms,
+                     batch_size=len(articles), freshness_s=round(freshness, 3))
 
 
 async def delete_article(deletion: ArticleDeletion) -> None:
     with bind_article_context(deletion.article_id, deletion.trace_id, stage="index"):
         existing = await meili.get_document(ARTICLES_INDEX, deletion.article_id)
-        await meili.wait_for_task(await meili.delete_document(ARTICLES_INDEX, deletion.article_id),
-                                  timeout_s=settings.index_task_timeout_s)
+        await wait_for_task(await meili.delete_document(ARTICLES_INDEX, deletion.article_id))
         if existing:
             await refresh_authors({a: {"id": a} for a in existing.get("author_ids", [])})
         await status.mark(redis, deletion.article_id, "deleted",
@@ -144,4 +159,5 @@ async def on_enriched(batch: list[Any]) -> None:
 
 
 app = worker_app(broker, stage="index", on_startup=(apply_index_settings,),
+                 ready_checks=(meilisearch,),
                  on_shutdown=(meili.aclose,))

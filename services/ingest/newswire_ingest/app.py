@@ -4,19 +4,23 @@ FastAPI serves HTTP; FastStream's FastAPI integration owns the Redis broker's li
 documents the published streams in AsyncAPI (/asyncapi).
 """
 
+import logging
 import uuid
 from typing import Annotated, Any
 
 import orjson
 import redis.asyncio as aioredis
 from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from faststream.redis import RedisBroker
 from faststream_fastapi import FastStreamAPI
 from pydantic import ValidationError
 
-from newswire_common import keys, status
+
+from newswire_common import keys, metrics, status
 from newswire_common.broker import article_headers
 from newswire_common.contracts import ArticleDeletion, ArticleSubmission, RawArticle, utcnow
 from newswire_common.ids import article_id
@@ -47,7 +51,7 @@ def error_detail(exc: ValidationError) -> list[dict[str, Any]]:
 
 def create_app(settings: Settings | None = None) -> Any:
     settings = settings or get_settings()
-    broker = RedisBroker(settings.redis_url)
+    broker = RedisBroker(settings.redis_url, logger=logging.getLogger("faststream.newswire"))
     raw_articles = broker.publisher(stream=Stream.RAW, schema=RawArticle, title="articles.raw",
                                     description="Articles as posted, waiting to be cleaned")
     deletions = broker.publisher(stream=Stream.ENRICHED, schema=ArticleDeletion,
@@ -92,6 +96,7 @@ def create_app(settings: Settings | None = None) -> Any:
             await raw_articles.publish(raw, headers=article_headers(raw.article_id, trace_id))
             log.info("article accepted", url=raw.url, publisher=raw.publisher,
                      content_chars=len(submission.content))
+        metrics.INGEST_REQUESTS.labels("accepted").inc()
         return raw
 
     @api.post("/v1/articles", status_code=202, summary="Submit one article",
@@ -129,6 +134,7 @@ def create_app(settings: Settings | None = None) -> Any:
             try:
                 submission = ArticleSubmission.model_validate(item)
             except ValidationError as exc:
+                metrics.INGEST_REQUESTS.labels("rejected").inc()
                 results.append({"index": index, "status": 422, "detail": error_detail(exc)})
                 continue
             trace = f"{base_trace}-{index}" if len(items) > 1 else base_trace
@@ -141,12 +147,22 @@ def create_app(settings: Settings | None = None) -> Any:
         return JSONResponse(status_code=code, content={
             "accepted": accepted, "rejected": len(results) - accepted, "results": results})
 
-    @api.get("/v1/articles/{article_id}", summary="Where an article is in the pipeline")
+    @api.get("/v1/articles/{article_id}", summary="Where an article is in the pipeline",
+             description="State (received, cleaned, enriched, indexed, dead_lettered, deleting, "
+                         "deleted), the time of each stage, the dead-letter reason if any, and "
+                         "the freshness: seconds from receipt to searchable.")
     async def get_status(article_id: str) -> JSONResponse:
         found = await status.read(redis, article_id)
         if found is None:
             return JSONResponse(status_code=404, content={"detail": "unknown article id"})
         return JSONResponse(found)
+
+    @api.exception_handler(RequestValidationError)
+    async def count_rejections(request: Request, exc: RequestValidationError) -> JSONResponse:
+        metrics.INGEST_REQUESTS.labels("rejected").inc()
+        return await request_validation_exception_handler(request, exc)
+
+    metrics.add_metrics_route(api)
 
     @api.delete("/v1/articles/{article_id}", status_code=202,
                 summary="Remove a story from search (its author's count follows)")

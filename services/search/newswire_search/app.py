@@ -5,6 +5,8 @@ from typing import Annotated, Any
 from fastapi import FastAPI, HTTPException, Query
 from fastapi.responses import JSONResponse
 
+
+from newswire_common import metrics
 from newswire_common.logging import get_logger
 from newswire_common.settings import Settings, get_settings
 from newswire_common.streams import ARTICLES_INDEX, AUTHORS_INDEX
@@ -47,7 +49,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                      page: Annotated[int, Query(ge=1, le=1000)] = 1,
                      per_page: Annotated[int, Query(ge=1, le=100)] = 10) -> dict[str, Any]:
         try:
-            result = await meili.multi_search(build_queries(q, page, per_page))
+            with metrics.SEARCH_LATENCY.time():
+                result = await meili.multi_search(build_queries(q, page, per_page))
         except MeiliError as exc:
             log.error("search failed", error=str(exc), code=exc.code)
             raise HTTPException(status_code=502, detail="search backend error") from exc
@@ -78,6 +81,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return JSONResponse({"status": "ready"})
         return JSONResponse(status_code=503, content={"status": "unavailable",
                                                       "meilisearch": "unreachable"})
+
+    metrics.add_metrics_route(api)
 
     @api.on_event("shutdown")
     async def close() -> None:
