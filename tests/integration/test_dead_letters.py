@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 import redis
-
 from newswire_common.contracts import EnrichedArticle, utcnow
 from newswire_common.streams import Stream
 from support import eventually
@@ -79,9 +78,10 @@ def test_replay_puts_a_message_back_into_its_stage(rds, stack, search):
         article_id="replay-me-1", trace_id="trace-replay", received_at=now, cleaned_at=now,
         enriched_at=now, title="Replayed story about Swansea harbour",
         body="Swansea harbour reopened after repairs, the port authority said.")
-    from newswire_common.contracts import DeadLetter
-    from faststream.redis.parser.binary import BinaryMessageFormatV1
     import asyncio
+
+    from faststream.redis.parser.binary import BinaryMessageFormatV1
+    from newswire_common.contracts import DeadLetter
 
     letter = DeadLetter(stage="index", stream=Stream.ENRICHED, article_id=article.article_id,
                         trace_id=article.trace_id, error="Meilisearch unreachable",

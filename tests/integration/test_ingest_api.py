@@ -8,7 +8,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from support import eventually
 
 pytestmark = pytest.mark.integration

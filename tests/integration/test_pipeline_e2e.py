@@ -1,7 +1,6 @@
 """The seed article travels ingest -> clean -> enrich -> index and becomes searchable."""
 
 import pytest
-
 from support import eventually
 
 pytestmark = pytest.mark.integration

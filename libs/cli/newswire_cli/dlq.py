@@ -4,7 +4,6 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from faststream.redis.parser.binary import BinaryMessageFormatV1
-
 from newswire_common.broker import decode_entry
 from newswire_common.streams import STAGES, Stream
 

@@ -1,12 +1,10 @@
 """`newswire`: the operator's and developer's command line."""
 
 import json
-import os
 import signal
-import sys
 import time
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import httpx
 import typer
@@ -22,7 +20,6 @@ def _wait_for_dependencies(service: str, timeout: float = 60.0) -> None:
     """Wait for Redis (and Meilisearch where used) so a service started with its dependencies
     does not crash-loop while they come up."""
     import redis
-
     from newswire_common.settings import get_settings
 
     settings = get_settings()
@@ -43,11 +40,10 @@ def _wait_for_dependencies(service: str, timeout: float = 60.0) -> None:
 
 @app.command()
 def serve(service: Annotated[str, typer.Argument(help="|".join(SERVICES))],
-          port: Annotated[Optional[int], typer.Option(help="HTTP port")] = None,
+          port: Annotated[int | None, typer.Option(help="HTTP port")] = None,
           host: str = "127.0.0.1") -> None:
     """Run one service in the foreground (what supervisord, Docker and Kubernetes start)."""
     import uvicorn
-
     from newswire_common.logging import configure_logging
     from newswire_common.settings import get_settings
 
@@ -149,9 +145,9 @@ def _dev_key(var_dir: Path) -> str | None:
 
 @app.command()
 def ingest(files: list[Path],
-           url: Annotated[Optional[str], typer.Option(help="the article's URL (one file)")] = None,
-           api: Annotated[Optional[str], typer.Option(envvar="NEWSWIRE_INGEST_URL")] = None,
-           api_key: Annotated[Optional[str], typer.Option(envvar="NEWSWIRE_API_KEY",
+           url: Annotated[str | None, typer.Option(help="the article's URL (one file)")] = None,
+           api: Annotated[str | None, typer.Option(envvar="NEWSWIRE_INGEST_URL")] = None,
+           api_key: Annotated[str | None, typer.Option(envvar="NEWSWIRE_API_KEY",
                                                           help="publisher key")] = None) -> None:
     """Publish text, HTML or JSON/NDJSON files through the ingest HTTP API (key from
     NEWSWIRE_API_KEY or var/dev-publisher.key)."""
@@ -174,7 +170,7 @@ def ingest(files: list[Path],
 
 
 @app.command()
-def search(query: str, api: Annotated[Optional[str], typer.Option(envvar="NEWSWIRE_SEARCH_URL")] = None,
+def search(query: str, api: Annotated[str | None, typer.Option(envvar="NEWSWIRE_SEARCH_URL")] = None,
            json_output: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Search stories and authors through the search API."""
     from newswire_common.settings import get_settings
@@ -193,16 +189,15 @@ def search(query: str, api: Annotated[Optional[str], typer.Option(envvar="NEWSWI
 
 
 @app.command()
-def status(article_id: Annotated[Optional[str], typer.Argument(help="one article's id")] = None,
+def status(article_id: Annotated[str | None, typer.Argument(help="one article's id")] = None,
            watch: Annotated[bool, typer.Option("--watch", help="refresh every 2 s")] = False,
            json_output: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Streams, groups, consumers, dead letters and Meilisearch at a glance, or one article."""
     import asyncio
 
+    from newswire_common.settings import get_settings
     from rich.console import Console
     from rich.live import Live
-
-    from newswire_common.settings import get_settings
 
     from . import status as status_view
 
@@ -239,7 +234,6 @@ app.add_typer(dlq_app, name="dlq")
 
 def _redis():  # type: ignore[no-untyped-def]
     import redis.asyncio as aioredis
-
     from newswire_common.settings import get_settings
 
     return aioredis.from_url(get_settings().redis_url)
@@ -308,7 +302,7 @@ def dlq_show(entry_id: str) -> None:
 
 
 @dlq_app.command("replay")
-def dlq_replay(entry_id: Annotated[Optional[str], typer.Argument()] = None,
+def dlq_replay(entry_id: Annotated[str | None, typer.Argument()] = None,
                all_: Annotated[bool, typer.Option("--all")] = False) -> None:
     """Send a dead letter (or --all) back into the stage that failed it."""
     from .dlq import list_entries, replay_entry

@@ -32,6 +32,7 @@ from pydantic import ValidationError
 from . import metrics
 from .contracts import DeadLetter
 from .logging import bind_article_context, get_logger
+from .redisclient import CONNECTION_OPTIONS, redis_client
 from .settings import Settings
 from .streams import STAGES, Stream
 
@@ -194,7 +195,7 @@ def status_redis() -> "aioredis.Redis":
     if _status_redis is None:
         from .settings import get_settings
 
-        _status_redis = aioredis.from_url(get_settings().redis_url)
+        _status_redis = redis_client(get_settings().redis_url)
     return _status_redis
 
 
@@ -226,7 +227,7 @@ async def tolerant_batch_parser(msg: dict[str, Any], original: Callable[..., Awa
 def make_broker(settings: Settings, *, stage: str | None = None) -> RedisBroker:
     middlewares = [make_dead_letter_middleware(stage, settings)] if stage else []
     return RedisBroker(settings.redis_url, middlewares=middlewares, graceful_timeout=30.0,
-                       logger=logging.getLogger("faststream.newswire"))
+                       logger=logging.getLogger("faststream.newswire"), **CONNECTION_OPTIONS)
 
 
 def stage_subscriber(broker: RedisBroker, stage: str, settings: Settings, *,

@@ -15,6 +15,7 @@ from prometheus_client import make_asgi_app
 
 from . import metrics
 from .logging import get_logger
+from .redisclient import redis_client
 from .retention import trim_forever
 from .settings import get_settings
 from .streams import STAGES, Stream
@@ -53,7 +54,7 @@ def worker_app(broker: RedisBroker, *, stage: str,
     background: list[asyncio.Task[None]] = []
 
     async def start_housekeeping() -> None:
-        redis = aioredis.from_url(settings.redis_url)
+        redis = redis_client(settings.redis_url)
         background.append(asyncio.create_task(
             trim_forever(redis, STAGES[stage][0], settings.stream_retention_s)))
         background.append(asyncio.create_task(export_stream_gauges(redis)))

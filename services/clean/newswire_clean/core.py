@@ -11,7 +11,6 @@ from datetime import datetime
 import ftfy
 import trafilatura
 from dateutil import parser as date_parser
-
 from newswire_common.contracts import Author, CleanArticle, RawArticle, utcnow
 
 
@@ -68,10 +67,10 @@ def extract_html(html: str, url: str | None = None) -> Extraction:
 
 # --- plain text --------------------------------------------------------------------------
 
-_RELATIVE_TIME = re.compile(r"^(\d+|an?|one)\s+(second|minute|hour|day|week|month|year)s?\s+ago$", re.I)
+_RELATIVE_TIME = re.compile(r"^(\d+|an?|one)\s+(second|minute|hour|day|week|month|year)s?\s+ago$", re.IGNORECASE)
 _LIST_HEADER = re.compile(
     r"^(recent posts|related( posts| articles| stories)?|read more|more stories|popular|"
-    r"trending|you may also like|comments?|leave a (reply|comment)|share this|tags?:?)$", re.I)
+    r"trending|you may also like|comments?|leave a (reply|comment)|share this|tags?:?)$", re.IGNORECASE)
 _STRAY_TOKEN = re.compile(r"^[A-Za-z0-9]{6,}$")
 
 

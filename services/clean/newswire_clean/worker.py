@@ -3,12 +3,11 @@
 import time
 
 import anyio
-import redis.asyncio as aioredis
-
 from newswire_common import status
-from newswire_common.broker import article_headers, make_broker, stage_subscriber, PermanentError
+from newswire_common.broker import PermanentError, article_headers, make_broker, stage_subscriber
 from newswire_common.contracts import CleanArticle, RawArticle
 from newswire_common.logging import get_logger
+from newswire_common.redisclient import redis_client
 from newswire_common.settings import get_settings
 from newswire_common.streams import Stream
 from newswire_common.worker import worker_app
@@ -19,7 +18,7 @@ settings = get_settings()
 broker = make_broker(settings, stage="clean")
 cleaned = broker.publisher(stream=Stream.CLEAN, schema=CleanArticle,
                            title="articles.clean", description="Cleaned articles")
-redis = aioredis.from_url(settings.redis_url)
+redis = redis_client(settings.redis_url)
 log = get_logger("newswire.clean")
 
 

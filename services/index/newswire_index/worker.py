@@ -7,16 +7,15 @@ counts of the authors involved, and only then lets the batch be acknowledged.
 import time
 from typing import Any
 
-import redis.asyncio as aioredis
-from pydantic import ValidationError
-
 from newswire_common import metrics, status
 from newswire_common.broker import make_broker, stage_subscriber
 from newswire_common.contracts import ArticleDeletion, DeadLetter, EnrichedArticle, utcnow
 from newswire_common.logging import bind_article_context, get_logger
+from newswire_common.redisclient import redis_client
 from newswire_common.settings import get_settings
 from newswire_common.streams import ARTICLES_INDEX, AUTHORS_INDEX, Stream
 from newswire_common.worker import worker_app
+from pydantic import ValidationError
 
 from .documents import ARTICLE_SETTINGS, AUTHOR_SETTINGS, to_documents
 from .meili import Meili, MeiliTaskFailed
@@ -27,7 +26,7 @@ dead_letters = broker.publisher(stream=Stream.DEAD, schema=DeadLetter, title="ar
                                 description="Messages that failed permanently, with the reason")
 log = get_logger("newswire.index")
 key = settings.meili_master_key.get_secret_value() if settings.meili_master_key else None
-redis = aioredis.from_url(settings.redis_url)
+redis = redis_client(settings.redis_url)
 meili = Meili(settings.meili_url, key, timeout=settings.index_task_timeout_s)
 
 

@@ -9,7 +9,6 @@ import uuid
 from typing import Annotated, Any
 
 import orjson
-import redis.asyncio as aioredis
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
@@ -17,16 +16,15 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from faststream.redis import RedisBroker
 from faststream_fastapi import FastStreamAPI
-from pydantic import ValidationError
-
-
 from newswire_common import keys, metrics, status
 from newswire_common.broker import article_headers
 from newswire_common.contracts import ArticleDeletion, ArticleSubmission, RawArticle, utcnow
 from newswire_common.ids import article_id
 from newswire_common.logging import bind_article_context, get_logger
+from newswire_common.redisclient import CONNECTION_OPTIONS, redis_client
 from newswire_common.settings import Settings, get_settings
 from newswire_common.streams import Stream
+from pydantic import ValidationError
 
 from .limits import BodyGuard
 
@@ -51,13 +49,14 @@ def error_detail(exc: ValidationError) -> list[dict[str, Any]]:
 
 def create_app(settings: Settings | None = None) -> Any:
     settings = settings or get_settings()
-    broker = RedisBroker(settings.redis_url, logger=logging.getLogger("faststream.newswire"))
+    broker = RedisBroker(settings.redis_url, logger=logging.getLogger("faststream.newswire"),
+                         **CONNECTION_OPTIONS)
     raw_articles = broker.publisher(stream=Stream.RAW, schema=RawArticle, title="articles.raw",
                                     description="Articles as posted, waiting to be cleaned")
     deletions = broker.publisher(stream=Stream.ENRICHED, schema=ArticleDeletion,
                                  title="articles.enriched (deletions)",
                                  description="Requests to remove a story from search")
-    redis = aioredis.from_url(settings.redis_url)
+    redis = redis_client(settings.redis_url)
     api = FastAPI(title="Newswire ingest", version="1.0.0",
                   description="Publishers post articles here; they flow through clean, enrich, "
                               "index and become searchable.")
@@ -161,6 +160,14 @@ def create_app(settings: Settings | None = None) -> Any:
     async def count_rejections(request: Request, exc: RequestValidationError) -> JSONResponse:
         metrics.INGEST_REQUESTS.labels("rejected").inc()
         return await request_validation_exception_handler(request, exc)
+
+    @api.exception_handler(redis.exceptions.ConnectionError)
+    @api.exception_handler(redis.exceptions.TimeoutError)
+    async def redis_unavailable(request: Request, exc: Exception) -> JSONResponse:
+        # Nothing was accepted: tell the publisher to retry rather than blaming its input.
+        log.warning("redis unavailable, request refused", error=repr(exc)[:300])
+        return JSONResponse(status_code=503, headers={"Retry-After": "2"},
+                            content={"detail": "temporarily unavailable, retry shortly"})
 
     metrics.add_metrics_route(api)
 

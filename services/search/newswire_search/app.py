@@ -4,8 +4,6 @@ from typing import Annotated, Any
 
 from fastapi import FastAPI, HTTPException, Query
 from fastapi.responses import JSONResponse
-
-
 from newswire_common import metrics
 from newswire_common.logging import get_logger
 from newswire_common.settings import Settings, get_settings
