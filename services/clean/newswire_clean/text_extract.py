@@ -1,0 +1,225 @@
+"""Plain text scraped from a page (no DOM): keep the story's span, line by line.
+
+Every non-empty line gets a score: story-like lines (long, many stop words, ending like a
+sentence) score positive in proportion to their length; navigation-like lines (short, in runs,
+repeated, list headers, relative timestamps, share/cookie/subscribe prompts, comment markers,
+teasers ending in "…") score negative. The story is the best-scoring contiguous span (maximum
+sub-array). Inside the span, lines that are boilerplate beyond doubt are dropped, and an author
+box (a name line followed by a bio that mentions the name) is split off into the authors.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from functools import lru_cache
+
+from newswire_common.contracts import Author
+
+from ._base import Extraction, normalise_text
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+
+_LANGS = ("English", "German", "French", "Spanish", "Portuguese", "Italian", "Dutch", "Russian",
+          "Polish", "Swedish", "Danish", "Norwegian_Bokmal", "Czech", "Turkish", "Indonesian",
+          "Romanian", "Hungarian", "Finnish", "Ukrainian", "Greek")
+
+
+@lru_cache(maxsize=1)
+def _stoplists() -> dict[str, frozenset[str]]:
+    try:
+        import justext
+        return {lang: frozenset(justext.get_stoplist(lang)) for lang in _LANGS}
+    except Exception:  # justext missing or a list unavailable: English only
+        return {"English": frozenset("the a an and or of to in on for with is was are were be been "
+                                     "it that this as at by from he she they we you i his her their "
+                                     "has have had not but which who will would".split())}
+
+
+def _pick_stoplist(words: list[str]) -> frozenset[str]:
+    sample = [w.lower() for w in words[:4000]]
+    best, best_hits = frozenset(), 0
+    for stops in _stoplists().values():
+        hits = sum(1 for w in sample if w in stops)
+        if hits > best_hits:
+            best, best_hits = stops, hits
+    return best
+
+
+_RELATIVE_TIME = re.compile(
+    r"^((posted|updated|published)\s+)?(\d+|an?|one)\s+(sec(ond)?|min(ute)?|hour|hr|day|week|month|year)s?\s+ago\.?$"
+    r"|^(just now|yesterday|today)$", re.I)
+_LIST_HEADER = re.compile(
+    r"^(recent( posts| articles| stories| news| comments)?|related( posts| articles| stories| news|"
+    r" content| coverage| topics)?|read (more|next|also)|more (stories|news|from|articles|on)\b.*|"
+    r"popular( posts| stories| now)?|most (popular|read|viewed|shared)|trending( now| stories)?|"
+    r"you (may|might) (also )?like|recommended( for you| stories)?|latest( news| posts| stories)?|"
+    r"top stories|also on|see also|further reading|more in .*|categories|archives|tags?|topics|"
+    r"share this( article| story| post)?:?|follow us|newsletter|sign up.*newsletter.*|"
+    r"about (the )?author|about us|contact( us)?|advertisement|sponsored( content)?|"
+    r"[0-9]+ (comments?|responses?|replies)|comments?( \(\d+\))?|leave a (reply|comment)|"
+    r"post a comment|add (a )?comment|join the (conversation|discussion)|"
+    r"previous (post|article)|next (post|article)|quick links|useful links)\s*:?$", re.I)
+_BOILER = re.compile(
+    r"(cookie|cookies|privacy policy|terms (of|and) (use|service|conditions)|all rights reserved|"
+    r"^©|copyright ©|\(c\) \d{4}|subscribe|newsletter|sign up|sign in|log ?in|register|"
+    r"share (on|this|via)|tweet|facebook|whatsapp|pinterest|linkedin|email this|print this|"
+    r"click here|read more|continue reading|skip to (main )?content|javascript|your browser|"
+    r"advertisement|sponsored|posted in|filed under|^tags?:|^by\s+\S+|^photo:|^image:|"
+    r"reply$|says:$|^loading|^menu$|^search$|^home$)", re.I)
+_STRAY = re.compile(r"^(?=\S*[a-z][A-Z])[A-Za-z0-9_-]{6,}$")
+_TEASER = re.compile(r"(…|\.\.\.|\[…\]|\[\.\.\.\])$")
+_DATE_LINE = re.compile(
+    r"^((mon|tue|wed|thu|fri|sat|sun)\w*,?\s+)?("
+    r"\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}-\d{2}-\d{2}(T[\d:.+Z-]+)?|"
+    r"\d{1,2}(st|nd|rd|th)?\s+[A-Za-z]{3,9}\.?,?\s+\d{4}|[A-Za-z]{3,9}\.?\s+\d{1,2}(st|nd|rd|th)?,?\s+\d{4}"
+    r")([,\s]+(at\s+)?\d{1,2}[:.]\d{2}(\s*[ap]\.?m\.?)?(\s*[A-Z]{2,4})?)?$", re.I)
+_DATE_IN = re.compile(
+    r"(\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2})?(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?)?|"
+    r"\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}"
+    r"(?:,?\s+(?:at\s+)?\d{1,2}:\d{2}(?:\s*[ap]\.?m\.?)?)?|"
+    r"\b\d{1,2}(?:st|nd|rd|th)?\s+(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?,?\s+\d{4}"
+    r"(?:,?\s+(?:at\s+)?\d{1,2}:\d{2}(?:\s*[ap]\.?m\.?)?)?|"
+    r"\b\d{1,2}/\d{1,2}/\d{4})", re.I)
+_NAME = re.compile(r"^(?:by\s+)?([A-Z][\w'’.-]+(?:\s+(?:[A-Z][\w'’.-]*|van|von|de|da|del|der|di|le|la)){1,3})$")
+_BYLINE = re.compile(r"^(by|von|par|por|di|door|av)\s+[A-Z]", re.I)
+_SENTENCE_END = re.compile(r"[.!?:;\"”’»)\]]$")
+
+# Scores (tuned on the dev pages; see evaluation.py).
+LONG_WORDS = 12
+SHORT_WORDS = 5
+SHORT_PENALTY = 3.0
+BOILER_PENALTY = 8.0
+BARRIER = 40.0
+MAX_LINE_SCORE = 60.0
+MIN_STOP_DENSITY = 0.12
+
+
+def _weight(line: str, words: list[str]) -> int:
+    cjk = len(_CJK.findall(line))
+    return max(len(words), cjk // 2)
+
+
+def _line_scores(lines: list[str], stops: frozenset[str]) -> tuple[list[float], list[bool]]:
+    counts = Counter(lines)
+    scores: list[float] = []
+    hard: list[bool] = []  # boilerplate beyond doubt: dropped even inside the span
+    for line in lines:
+        words = _WORD.findall(line)
+        n = _weight(line, words)
+        is_hard = bool(_RELATIVE_TIME.match(line) or _LIST_HEADER.match(line) or _STRAY.match(line))
+        boiler = bool(_BOILER.search(line)) and n < 25
+        teaser = bool(_TEASER.search(line)) and n < 40
+        if is_hard:
+            score = -BARRIER
+        elif n >= LONG_WORDS:
+            density = sum(1 for w in words if w.lower() in stops) / max(1, len(words)) if words else 0
+            score = min(float(n), MAX_LINE_SCORE)
+            if stops and density < MIN_STOP_DENSITY and not _CJK.search(line):
+                score *= 0.3
+            if not _SENTENCE_END.search(line):
+                score *= 0.6
+            if boiler:
+                score -= BOILER_PENALTY
+            if teaser:
+                score = -BOILER_PENALTY
+        elif boiler or teaser:
+            score = -BOILER_PENALTY
+        elif n < SHORT_WORDS:
+            score = -SHORT_PENALTY
+        else:
+            score = 1.0 if _SENTENCE_END.search(line) else -1.0
+        if counts[line] > 1 and n < LONG_WORDS:
+            score = min(score, -SHORT_PENALTY) - 2
+        scores.append(score)
+        hard.append(is_hard or (boiler and n < SHORT_WORDS + 3) or (teaser and n < 40))
+    return scores, hard
+
+
+def _best_span(scores: list[float]) -> tuple[int, int]:
+    best, best_span = float("-inf"), (0, 0)
+    run, start = 0.0, 0
+    for i, s in enumerate(scores):
+        if run <= 0:
+            run, start = s, i
+        else:
+            run += s
+        if run > best:
+            best, best_span = run, (start, i + 1)
+    return best_span
+
+
+def _author_box(lines: list[str], start: int, stops: frozenset[str]) -> tuple[int, Author] | None:
+    """A name line at `start` followed by a bio that mentions the name: (end index, author)."""
+    m = _NAME.match(lines[start])
+    if not m or start + 1 >= len(lines):
+        return None
+    name = m.group(1).strip()
+    first = name.split()[0]
+    bio = lines[start + 1]
+    if len(_WORD.findall(bio)) < 8:
+        return None
+    if re.search(rf"\b{re.escape(first)}\b", bio) or re.match(r"^(he|she|they)\b", bio, re.I):
+        return start + 2, Author(name=name, bio=bio)
+    return None
+
+
+def _find_date(lines: list[str]) -> str | None:
+    for line in lines:
+        if len(line) > 200:
+            continue
+        m = _DATE_IN.search(line)
+        if m:
+            return m.group(1)
+    return None
+
+
+def extract_text(text: str) -> Extraction:
+    lines = [ln for ln in normalise_text(text).split("\n") if ln.strip()]
+    if not lines:
+        return Extraction(method="lines")
+    stops = _pick_stoplist(_WORD.findall(" ".join(lines[:400])))
+    scores, hard = _line_scores(lines, stops)
+    start, end = _best_span(scores)
+    if not scores or max(scores) <= 0:
+        return Extraction(method="lines")
+
+    # Title: the nearest short heading-like line before the span.
+    title = None
+    title_at = None
+    for i in range(start - 1, max(-1, start - 8), -1):
+        line = lines[i]
+        n = len(_WORD.findall(line))
+        if hard[i] or _DATE_LINE.match(line) or _BYLINE.match(line) or _BOILER.search(line):
+            continue
+        if 3 <= n <= 30 and not line.endswith((".", "…")):
+            title, title_at = line, i
+            break
+    if title is None and start == 0 and len(lines) > 1:
+        n = len(_WORD.findall(lines[0]))
+        if n <= 20 and not lines[0].endswith("."):
+            title, title_at, start = lines[0], 0, 1
+
+    # Author box: in the span's tail or right after it.
+    authors: list[Author] = []
+    body_end = end
+    for i in range(max(start, end - 3), min(len(lines) - 1, end + 4)):
+        box = _author_box(lines, i, stops)
+        if box:
+            authors.append(box[1])
+            if i < end:
+                body_end = i
+            break
+    if not authors:
+        for i in range(max(0, start - 6), start + 3 if start + 3 < len(lines) else len(lines)):
+            if _BYLINE.match(lines[i]) and len(lines[i]) < 80:
+                m = _NAME.match(lines[i])
+                if m:
+                    authors.append(Author(name=m.group(1)))
+                break
+
+    body = [lines[i] for i in range(start, body_end) if not hard[i] and i != title_at]
+    head = lines[max(0, start - 10): start + 2]
+    return Extraction(title=title, body="\n\n".join(body), authors=authors,
+                      published_at_raw=_find_date(head), method="lines")
