@@ -58,7 +58,9 @@ _LIST_HEADER = re.compile(
     r"top stories|also on|see also|further reading|more in .*|categories|archives|tags?|topics|"
     r"share this( article| story| post)?:?|follow us|newsletter|sign up.*newsletter.*|"
     r"about (the )?author|about us|contact( us)?|advertisement|sponsored( content)?|"
-    r"[0-9]+ (comments?|responses?|replies)|comments?( \(\d+\))?|leave a (reply|comment)|"
+    r"[0-9]+ (comments?|responses?|replies|thoughts on .*)|comments?( \(\d+\))?|"
+    r"(top |newest |oldest |all )?(rated )?comments|\[? ?(read|view|show|see|load) (all |more )?comments ?\]?|"
+    r"rating: -?\d+ votes?|discussion|responses|conversation|leave a (reply|comment)|"
     r"post a comment|add (a )?comment|join the (conversation|discussion)|"
     r"previous (post|article)|next (post|article)|quick links|useful links)\s*:?$", re.I)
 _BOILER = re.compile(
@@ -87,13 +89,35 @@ _BYLINE = re.compile(r"^(by|von|par|por|di|door|av)\s+[A-Z]", re.I)
 _SENTENCE_END = re.compile(r"[.!?:;\"”’»)\]]$")
 
 # Scores (tuned on the dev pages; see evaluation.py).
-LONG_WORDS = 12
-SHORT_WORDS = 5
-SHORT_PENALTY = 3.0
+LONG_WORDS = 10
+SHORT_WORDS = 4
+SHORT_PENALTY = 2.0
 BOILER_PENALTY = 8.0
 BARRIER = 40.0
 MAX_LINE_SCORE = 60.0
 MIN_STOP_DENSITY = 0.12
+NO_END_FACTOR = 0.3
+HEADLINE_RUN = 6
+MID_SCORE = 2.0
+MID_DENSITY = 0.2
+MID_PENALTY = 0.5
+
+
+_LOWER_OK = frozenset("a an and as at by for in of on or the to vs with".split())
+
+
+def _is_headline_teaser(words: list[str], stops: frozenset[str]) -> bool:
+    """Leading words in Title Case with capitalised function words ("Police: 2 In Custody After
+    ..."): a teaser headline glued to its summary, not a sentence."""
+    run = capital_stops = 0
+    for i, w in enumerate(words):
+        if w[:1].isupper() or w[:1].isdigit() or w in _LOWER_OK:
+            run += 1
+            if i and w[:1].isupper() and len(w) > 1 and w.lower() in stops:
+                capital_stops += 1
+        else:
+            break
+    return run >= HEADLINE_RUN and capital_stops >= 1
 
 
 def _weight(line: str, words: list[str]) -> int:
@@ -119,9 +143,11 @@ def _line_scores(lines: list[str], stops: frozenset[str]) -> tuple[list[float], 
             if stops and density < MIN_STOP_DENSITY and not _CJK.search(line):
                 score *= 0.3
             if not _SENTENCE_END.search(line):
-                score *= 0.6
+                score = score * NO_END_FACTOR if n >= 40 else -SHORT_PENALTY
             if boiler:
                 score -= BOILER_PENALTY
+            if _is_headline_teaser(words, stops):
+                score = -SHORT_PENALTY
             if teaser:
                 score = -BOILER_PENALTY
         elif boiler or teaser:
@@ -129,7 +155,8 @@ def _line_scores(lines: list[str], stops: frozenset[str]) -> tuple[list[float], 
         elif n < SHORT_WORDS:
             score = -SHORT_PENALTY
         else:
-            score = 1.0 if _SENTENCE_END.search(line) else -1.0
+            density = sum(1 for w in words if w.lower() in stops) / max(1, len(words))
+            score = MID_SCORE if density >= MID_DENSITY or _SENTENCE_END.search(line) else -MID_PENALTY
         if counts[line] > 1 and n < LONG_WORDS:
             score = min(score, -SHORT_PENALTY) - 2
         scores.append(score)
