@@ -38,10 +38,10 @@ def _stoplists() -> dict[str, frozenset[str]]:
 
 
 def _pick_stoplist(words: list[str]) -> frozenset[str]:
-    sample = [w.lower() for w in words[:4000]]
+    sample = Counter(w.lower() for w in words[:1500])
     best, best_hits = frozenset(), 0
     for stops in _stoplists().values():
-        hits = sum(1 for w in sample if w in stops)
+        hits = sum(c for w, c in sample.items() if w in stops)
         if hits > best_hits:
             best, best_hits = stops, hits
     return best
@@ -70,6 +70,12 @@ _BOILER = re.compile(
     r"click here|read more|continue reading|skip to (main )?content|javascript|your browser|"
     r"advertisement|sponsored|posted in|filed under|^tags?:|^by\s+\S+|^photo:|^image:|"
     r"reply$|says:$|^loading|^menu$|^search$|^home$)", re.I)
+#: Words that must occur for _BOILER to match at all: a cheap pre-filter before the regex.
+_BOILER_WORDS = frozenset(
+    "cookie cookies privacy terms rights reserved copyright subscribe newsletter sign log login "
+    "register share tweet facebook whatsapp pinterest linkedin email print click read continue "
+    "skip javascript browser advertisement sponsored posted filed tags tag by photo image reply "
+    "says loading menu search home c".split())
 _STRAY = re.compile(r"^(?=\S*[a-z][A-Z])[A-Za-z0-9_-]{6,}$")
 _TEASER = re.compile(r"(…|\.\.\.|\[…\]|\[\.\.\.\])$")
 _DATE_LINE = re.compile(
@@ -133,7 +139,8 @@ def _line_scores(lines: list[str], stops: frozenset[str]) -> tuple[list[float], 
         words = _WORD.findall(line)
         n = _weight(line, words)
         is_hard = bool(_RELATIVE_TIME.match(line) or _LIST_HEADER.match(line) or _STRAY.match(line))
-        boiler = bool(_BOILER.search(line)) and n < 25
+        boiler = (n < 25 and (line.startswith("©") or not _BOILER_WORDS.isdisjoint(w.lower() for w in words))
+                  and bool(_BOILER.search(line)))
         teaser = bool(_TEASER.search(line)) and n < 40
         if is_hard:
             score = -BARRIER
