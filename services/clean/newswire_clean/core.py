@@ -54,6 +54,8 @@ def parse_date(value: str | None) -> datetime | None:
         return date_parser.parse(value, tzinfos=_TZ_NAMES)
     except (ValueError, OverflowError, TypeError):
         pass
+    if not re.search(r"\d", value):  # every date this accepts carries a day or a year
+        return None
     try:
         import dateparser  # slower, but reads other languages ("22 de outubro de 2010")
         return dateparser.parse(value, settings={"STRICT_PARSING": False})

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import copy
 import re
-from collections import Counter
 
 import html_text
 import trafilatura
 from lxml import etree
 from lxml.html import HtmlElement
 from readability import Document
+from trafilatura.settings import set_date_params
 from trafilatura.utils import load_html
 
 from newswire_common.contracts import Author
@@ -33,16 +33,20 @@ CONTAINED = 0.9
 MUCH_LONGER = 1.8
 MIN_SHARE = 0.4
 PARA_KEEP = 0.5
+MIN_FALLBACK_WORDS = 10
+MIN_BODY_WORDS = 4
+BIG_PAGE_CHARS = 2_000_000
 
 
-def _shingles(text: str) -> Counter:
+def _shingles(text: str) -> set[tuple[str, ...]]:
     toks = _TOKEN.findall(text)
-    return Counter(tuple(toks[i:i + _N]) for i in range(max(1, len(toks) - _N + 1)) if toks[i:i + _N])
+    if len(toks) < _N:
+        return {tuple(toks)} if toks else set()
+    return set(zip(*(toks[i:] for i in range(_N))))
 
 
-def _contained(a: Counter, b: Counter) -> float:
-    n = sum(a.values())
-    return sum((a & b).values()) / n if n else 0.0
+def _contained(a: set, b: set) -> float:
+    return len(a & b) / len(a) if a else 0.0
 
 
 def merge_bodies(primary: str, second: str) -> tuple[str, str]:
@@ -50,7 +54,8 @@ def merge_bodies(primary: str, second: str) -> tuple[str, str]:
     if not second.strip():
         return primary, "trafilatura"
     if not primary.strip():
-        return second, "readability"
+        # trafilatura found nothing: readability's fallback of a few words is a menu or a label.
+        return (second, "readability") if len(_TOKEN.findall(second)) >= MIN_FALLBACK_WORDS else ("", "none")
     s2 = _shingles(second)
     kept = []
     for para in primary.split("\n"):
@@ -161,9 +166,13 @@ def extract_html(html: str | bytes, url: str | None = None, *, second_opinion: b
     tree = load_html(html)
     if tree is None:
         return Extraction()
+    # htmldate's extensive search runs regexes over the whole page text: only for normal sizes.
+    big = len(html) > BIG_PAGE_CHARS
+    second_opinion = second_opinion and not big
     doc = trafilatura.bare_extraction(
         copy.deepcopy(tree) if second_opinion else tree, url=url, fast=True,
-        include_comments=False, include_tables=True, with_metadata=True)
+        include_comments=False, include_tables=True, with_metadata=True,
+        date_extraction_params=set_date_params(extensive=not big))
     names = []
     if doc is not None and doc.author:
         names = [n.strip() for n in re.split(r";|\band\b|&", doc.author) if n.strip()]
@@ -171,8 +180,10 @@ def extract_html(html: str | bytes, url: str | None = None, *, second_opinion: b
     found = Extraction(
         title=(normalise_text(doc.title) or None) if doc is not None and doc.title else None,
         authors=[Author(name=n, bio=bios.get(n)) for n in names],
-        published_at_raw=(doc.date if doc is not None else None)
-        or _meta(tree, "article:published_time", "datePublished", "pubdate", "date"),
+        # A full timestamp from the page's metadata beats htmldate's day-only guess.
+        published_at_raw=_meta(tree, "article:published_time", "datePublished", "og:published_time",
+                               "pubdate", "publishdate", "date", "dc.date", "DC.date.issued")
+        or (doc.date if doc is not None else None),
         canonical_url=(doc.url if doc is not None else None)
         or (tree.xpath("//link[@rel='canonical']/@href") or [None])[0],
         site_name=(doc.sitename if doc is not None else None) or _meta(tree, "og:site_name"),
@@ -183,7 +194,9 @@ def extract_html(html: str | bytes, url: str | None = None, *, second_opinion: b
     body = normalise_text((doc.text if doc is not None else "") or "")
     if second_opinion:  # readability mutates the tree: it runs last
         body, found.method = merge_bodies(body, normalise_text(_readability_body(tree)))
-    found.body = _strip_boxes(paragraphs_to_body(body), boxes)
+    body = _strip_boxes(paragraphs_to_body(body), boxes)
+    # A word or two (a lone menu link, a label) is not a story.
+    found.body = body if len(_TOKEN.findall(body)) >= MIN_BODY_WORDS else ""
     return found
 
 
