@@ -48,7 +48,8 @@ def _pick_stoplist(words: list[str]) -> frozenset[str]:
 
 
 _RELATIVE_TIME = re.compile(
-    r"^((posted|updated|published)\s+)?(\d+|an?|one)\s+(sec(ond)?|min(ute)?|hour|hr|day|week|month|year)s?\s+ago\.?$"
+    r"^((posted|updated|published)\s+)?(\d+|an?|one)\s+(sec(ond)?|min(ute)?|hour|hr|day|week|month|year)s?\s+ago\.?"
+    r"(\s+at\s+\d{1,2}[:.]\d{2}(\s*[ap]\.?m\.?)?)?$"
     r"|^(just now|yesterday|today)$", re.I)
 _LIST_HEADER = re.compile(
     r"^(recent( posts| articles| stories| news| comments)?|related( posts| articles| stories| news|"
@@ -76,6 +77,12 @@ _BOILER_WORDS = frozenset(
     "register share tweet facebook whatsapp pinterest linkedin email print click read continue "
     "skip javascript browser advertisement sponsored posted filed tags tag by photo image reply "
     "says loading menu search home c".split())
+_COMMENTS_HEADER = re.compile(
+    r"^((\d[\d,.]*k?\s+)?(comments?|responses?|replies|reader comments|thoughts on .*)|"
+    r"(top |newest |oldest |all |show |view |read |load )?(rated )?comments( \(\d+\))?|"
+    r"leave a (reply|comment)|post a comment|add (a )?comment|join the (conversation|discussion)|"
+    r"discussion|conversation)\s*:?$", re.I)
+_FRAME = "[](){}|:-–—•*#>«» "
 _STRAY = re.compile(r"^(?=\S*[a-z][A-Z])[A-Za-z0-9_-]{6,}$")
 _TEASER = re.compile(r"(…|\.\.\.|\[…\]|\[\.\.\.\])$")
 _DATE_LINE = re.compile(
@@ -102,6 +109,8 @@ BOILER_PENALTY = 8.0
 BARRIER = 40.0
 MAX_LINE_SCORE = 60.0
 MIN_STOP_DENSITY = 0.12
+COMMENTS_AFTER = 60.0
+COMMENT_DISCOUNT = 0.2
 NO_END_FACTOR = 0.3
 HEADLINE_RUN = 6
 MID_SCORE = 2.0
@@ -138,7 +147,9 @@ def _line_scores(lines: list[str], stops: frozenset[str]) -> tuple[list[float], 
     for line in lines:
         words = _WORD.findall(line)
         n = _weight(line, words)
-        is_hard = bool(_RELATIVE_TIME.match(line) or _LIST_HEADER.match(line) or _STRAY.match(line))
+        bare = line.strip(_FRAME)
+        is_hard = bool(_RELATIVE_TIME.match(bare) or _LIST_HEADER.match(bare) or _STRAY.match(line)
+                       or (n <= 10 and _DATE_LINE.match(bare)))
         boiler = (n < 25 and (line.startswith("©") or not _BOILER_WORDS.isdisjoint(w.lower() for w in words))
                   and bool(_BOILER.search(line)))
         teaser = bool(_TEASER.search(line)) and n < 40
@@ -169,6 +180,18 @@ def _line_scores(lines: list[str], stops: frozenset[str]) -> tuple[list[float], 
         scores.append(score)
         hard.append(is_hard or (boiler and n < SHORT_WORDS + 3) or (teaser and n < 40))
     return scores, hard
+
+
+def _discount_comments(lines: list[str], scores: list[float]) -> None:
+    """Once a comment section starts (after some story), long lines are readers' comments."""
+    seen = 0.0
+    for i, line in enumerate(lines):
+        if seen >= COMMENTS_AFTER and _COMMENTS_HEADER.match(line.strip(_FRAME)):
+            for j in range(i + 1, len(lines)):
+                if scores[j] > 0:
+                    scores[j] *= COMMENT_DISCOUNT
+            return
+        seen += max(scores[i], 0.0)
 
 
 def _best_span(scores: list[float]) -> tuple[int, int]:
@@ -215,6 +238,7 @@ def extract_text(text: str) -> Extraction:
         return Extraction(method="lines")
     stops = _pick_stoplist(_WORD.findall(" ".join(lines[:400])))
     scores, hard = _line_scores(lines, stops)
+    _discount_comments(lines, scores)
     start, end = _best_span(scores)
     if not scores or max(scores) <= 0:
         return Extraction(method="lines")
