@@ -70,18 +70,29 @@ _BOILER = re.compile(
     r"share (on|this|via)|tweet|facebook|whatsapp|pinterest|linkedin|email this|print this|"
     r"click here|read more|continue reading|skip to (main )?content|javascript|your browser|"
     r"advertisement|sponsored|posted in|filed under|^tags?:|^by\s+\S+|^photo:|^image:|"
-    r"reply$|says:$|^loading|^menu$|^search$|^home$)", re.I)
+    r"reply$|says:$|^loading|^menu$|^search$|^home$|^read more:|^(see|read) also:|^don.t miss|"
+    r"\((image|photo|picture|credit|source|foto|bild)s?:?[^)]*\)$|^(photograph|picture|photo) by|"
+    r"^(getty|reuters|ap|afp|shutterstock)( images)?$)", re.I)
 #: Words that must occur for _BOILER to match at all: a cheap pre-filter before the regex.
 _BOILER_WORDS = frozenset(
     "cookie cookies privacy terms rights reserved copyright subscribe newsletter sign log login "
     "register share tweet facebook whatsapp pinterest linkedin email print click read continue "
     "skip javascript browser advertisement sponsored posted filed tags tag by photo image reply "
-    "says loading menu search home c".split())
+    "says loading menu search home c image picture credit source foto bild photograph getty "
+    "reuters ap afp shutterstock see don miss".split())
 _COMMENTS_HEADER = re.compile(
     r"^((\d[\d,.]*k?\s+)?(comments?|responses?|replies|reader comments|thoughts on .*)|"
     r"(top |newest |oldest |all |show |view |read |load )?(rated )?comments( \(\d+\))?|"
     r"leave a (reply|comment)|post a comment|add (a )?comment|join the (conversation|discussion)|"
     r"discussion|conversation)\s*:?$", re.I)
+_STRONG_BOILER = re.compile(
+    r"\b(cookies?|your browser|javascript|subscribe|subscription|newsletter|sign up|log ?in to|"
+    r"all rights reserved|non-commercial use|reprints?|terms of (use|service)|privacy policy|"
+    r"ad ?blocker|disable your|whitelist)\b", re.I)
+_CAPTION = re.compile(
+    r"(\((image|photo|picture|credit|source|foto|bild)s?:?[^)]*\)|"
+    r"(photograph|picture|photo|image)\s+(by|credit|courtesy)\b.*|"
+    r"\b(getty images|shutterstock|afp|reuters|ap photo)\)?)$", re.I)
 _FRAME = "[](){}|:-–—•*#>«» "
 _STRAY = re.compile(r"^(?=\S*[a-z][A-Z])[A-Za-z0-9_-]{6,}$")
 _TEASER = re.compile(r"(…|\.\.\.|\[…\]|\[\.\.\.\])$")
@@ -116,6 +127,7 @@ HEADLINE_RUN = 6
 MID_SCORE = 2.0
 MID_DENSITY = 0.2
 MID_PENALTY = 0.5
+MID_WEAK = 0.0
 
 
 _LOWER_OK = frozenset("a an and as at by for in of on or the to vs with".split())
@@ -150,11 +162,15 @@ def _line_scores(lines: list[str], stops: frozenset[str]) -> tuple[list[float], 
         bare = line.strip(_FRAME)
         is_hard = bool(_RELATIVE_TIME.match(bare) or _LIST_HEADER.match(bare) or _STRAY.match(line)
                        or (n <= 10 and _DATE_LINE.match(bare)))
+        caption = n < 30 and bool(_CAPTION.search(line))
+        strong = n < 40 and bool(_STRONG_BOILER.search(line))
         boiler = (n < 25 and (line.startswith("©") or not _BOILER_WORDS.isdisjoint(w.lower() for w in words))
                   and bool(_BOILER.search(line)))
         teaser = bool(_TEASER.search(line)) and n < 40
         if is_hard:
             score = -BARRIER
+        elif caption or strong:
+            score = -BOILER_PENALTY
         elif n >= LONG_WORDS:
             density = sum(1 for w in words if w.lower() in stops) / max(1, len(words)) if words else 0
             score = min(float(n), MAX_LINE_SCORE)
@@ -174,11 +190,17 @@ def _line_scores(lines: list[str], stops: frozenset[str]) -> tuple[list[float], 
             score = -SHORT_PENALTY
         else:
             density = sum(1 for w in words if w.lower() in stops) / max(1, len(words))
-            score = MID_SCORE if density >= MID_DENSITY or _SENTENCE_END.search(line) else -MID_PENALTY
+            ends = bool(_SENTENCE_END.search(line))
+            if ends and density >= MID_DENSITY:
+                score = MID_SCORE
+            elif ends or density >= MID_DENSITY:
+                score = MID_WEAK
+            else:
+                score = -MID_PENALTY
         if counts[line] > 1 and n < LONG_WORDS:
             score = min(score, -SHORT_PENALTY) - 2
         scores.append(score)
-        hard.append(is_hard or (boiler and n < SHORT_WORDS + 3) or (teaser and n < 40))
+        hard.append(is_hard or caption or (boiler and n < SHORT_WORDS + 3) or (teaser and n < 40))
     return scores, hard
 
 
