@@ -60,6 +60,8 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--extraction-dir", type=Path, default=Path(
         os.environ.get("NEWSWIRE_EXTRACTION_DIR", REPO_ROOT.parent / "shared" / "extraction")))
+    ap.add_argument("--reference", action="store_true",
+                    help="also time trafilatura.extract alone on the same pages, for calibration")
     args = ap.parse_args()
     data = load(args.extraction_dir)
     # docs/s is wall-clock; cpu docs/s divides by the process's CPU time, which is what one
@@ -75,6 +77,19 @@ def main() -> int:
         print(f"{kind:<6} {n:>5} {avg_kb:>7.0f} {elapsed:>8.2f} {rate:>8.1f} {cpu_rate:>10.1f} "
               f"{TARGETS[kind]:>7.0f}  "
               f"{'yes' if hit else 'NO'}")
+    if args.reference:
+        # Calibration: trafilatura alone with its defaults (published at 70-110 pages/s on the
+        # full benchmark), to relate these figures to other machines and loads.
+        import trafilatura
+        docs = data["html"]
+        cpu0, t0 = time.process_time(), time.perf_counter()
+        for _ in range(args.rounds):
+            for d in docs:
+                trafilatura.extract(d)
+        n = len(docs) * args.rounds
+        print(f"{'ref':<6} {n:>5} {'':>7} {time.perf_counter() - t0:>8.2f} "
+              f"{n / (time.perf_counter() - t0):>8.1f} {n / (time.process_time() - cpu0):>10.1f} "
+              f"{'':>7}  (trafilatura.extract alone, defaults)")
     return 0 if ok else 1
 
 

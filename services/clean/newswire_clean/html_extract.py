@@ -84,21 +84,34 @@ _AUTHOR_BOX = (
 )
 
 
-def _meta(tree: HtmlElement, *names: str) -> str | None:
-    for name in names:
+def _meta_index(tree: HtmlElement) -> dict[str, str]:
+    """First non-empty content of every <meta> by property/name/itemprop/http-equiv (one pass)."""
+    index: dict[str, str] = {}
+    for meta in tree.iter("meta"):
+        content = (meta.get("content") or "").strip()
+        if not content:
+            continue
         for attr in ("property", "name", "itemprop", "http-equiv"):
-            found = tree.xpath(f"//meta[@{attr}=$n]/@content", n=name)
-            for value in found:
-                if value and value.strip():
-                    return value.strip()
+            key = meta.get(attr)
+            if key:
+                index.setdefault(key.strip().lower(), content)
+    return index
+
+
+def _meta(index: dict[str, str], *names: str) -> str | None:
+    for name in names:
+        value = index.get(name.lower())
+        if value:
+            return value
     return None
 
 
-def declared_language(tree: HtmlElement) -> str | None:
+def declared_language(tree: HtmlElement, metas: dict[str, str] | None = None) -> str | None:
     """The page's declared language: <html lang>, og:locale, or a language meta tag."""
+    metas = _meta_index(tree) if metas is None else metas
     root = tree.getroottree().getroot()
     lang = root.get("lang") or root.get("xml:lang") or root.get("{http://www.w3.org/XML/1998/namespace}lang")
-    lang = lang or _meta(tree, "og:locale", "content-language", "Content-Language", "language",
+    lang = lang or _meta(metas, "og:locale", "content-language", "Content-Language", "language",
                          "dc.language", "DC.language", "inLanguage")
     if not lang:
         return None
@@ -177,19 +190,20 @@ def extract_html(html: str | bytes, url: str | None = None, *, second_opinion: b
     if doc is not None and doc.author:
         names = [n.strip() for n in re.split(r";|\band\b|&", doc.author) if n.strip()]
     bios, boxes = _author_bios(tree, names)
+    metas = _meta_index(tree)
     found = Extraction(
         title=(normalise_text(doc.title) or None) if doc is not None and doc.title else None,
         authors=[Author(name=n, bio=bios.get(n)) for n in names],
         # A full timestamp from the page's metadata beats htmldate's day-only guess.
-        published_at_raw=_meta(tree, "article:published_time", "datePublished", "og:published_time",
+        published_at_raw=_meta(metas, "article:published_time", "datePublished", "og:published_time",
                                "pubdate", "publishdate", "date", "dc.date", "DC.date.issued")
         or (doc.date if doc is not None else None),
         canonical_url=(doc.url if doc is not None else None)
         or (tree.xpath("//link[@rel='canonical']/@href") or [None])[0],
-        site_name=(doc.sitename if doc is not None else None) or _meta(tree, "og:site_name"),
+        site_name=(doc.sitename if doc is not None else None) or _meta(metas, "og:site_name"),
         lead_image_url=(doc.image if doc is not None else None)
-        or _meta(tree, "og:image", "twitter:image"),
-        language=declared_language(tree), method="trafilatura",
+        or _meta(metas, "og:image", "twitter:image"),
+        language=declared_language(tree, metas), method="trafilatura",
     )
     body = normalise_text((doc.text if doc is not None else "") or "")
     if second_opinion:  # readability mutates the tree: it runs last

@@ -39,9 +39,10 @@ def _stoplists() -> dict[str, frozenset[str]]:
 
 def _pick_stoplist(words: list[str]) -> frozenset[str]:
     sample = Counter(w.lower() for w in words[:1500])
+    vocab = set(sample)
     best, best_hits = frozenset(), 0
     for stops in _stoplists().values():
-        hits = sum(c for w, c in sample.items() if w in stops)
+        hits = sum(sample[w] for w in vocab & stops)
         if hits > best_hits:
             best, best_hits = stops, hits
     return best
@@ -93,6 +94,12 @@ _CAPTION = re.compile(
     r"(\((image|photo|picture|credit|source|foto|bild)s?:?[^)]*\)|"
     r"(photograph|picture|photo|image)\s+(by|credit|courtesy)\b.*|"
     r"\b(getty images|shutterstock|afp|reuters|ap photo)\)?)$", re.I)
+_END_CHARS = frozenset(".!?:;\"”’»)]")
+_TEASER_ENDS = ("…", "...", "[…]", "[...]")
+_STRONG_WORDS = frozenset("cookie cookies browser javascript subscribe subscription newsletter sign log "
+                          "login rights commercial reprint reprints terms privacy ad adblocker blocker "
+                          "disable whitelist".split())
+_CAPTION_WORDS = frozenset("photo photograph picture image getty shutterstock afp reuters ap".split())
 _FRAME = "[](){}|:-–—•*#>«» "
 _STRAY = re.compile(r"^(?=\S*[a-z][A-Z])[A-Za-z0-9_-]{6,}$")
 _TEASER = re.compile(r"(…|\.\.\.|\[…\]|\[\.\.\.\])$")
@@ -148,7 +155,7 @@ def _is_headline_teaser(words: list[str], stops: frozenset[str]) -> bool:
 
 
 def _weight(line: str, words: list[str]) -> int:
-    cjk = len(_CJK.findall(line))
+    cjk = 0 if line.isascii() else len(_CJK.findall(line))
     return max(len(words), cjk // 2)
 
 
@@ -158,25 +165,33 @@ def _line_scores(lines: list[str], stops: frozenset[str]) -> tuple[list[float], 
     hard: list[bool] = []  # boilerplate beyond doubt: dropped even inside the span
     for line in lines:
         words = _WORD.findall(line)
+        lower = [w.lower() for w in words]
+        n_stop = sum(1 for w in lower if w in stops)
         n = _weight(line, words)
+        vocab = set(lower)
         bare = line.strip(_FRAME)
-        is_hard = bool(_RELATIVE_TIME.match(bare) or _LIST_HEADER.match(bare) or _STRAY.match(line)
-                       or (n <= 10 and _DATE_LINE.match(bare)))
-        caption = n < 30 and bool(_CAPTION.search(line))
-        strong = n < 40 and bool(_STRONG_BOILER.search(line))
-        boiler = (n < 25 and (line.startswith("©") or not _BOILER_WORDS.isdisjoint(w.lower() for w in words))
+        # Cheap guards first: every pattern below only matters for lines of some length or
+        # with given words, and regex searches over long lines are the main cost here.
+        is_hard = bool(n <= 12 and (_RELATIVE_TIME.match(bare) or _LIST_HEADER.match(bare)
+                                    or (n <= 10 and _DATE_LINE.match(bare)))
+                       or (" " not in line and _STRAY.match(line)))
+        caption = n < 30 and (line.endswith(")") or not _CAPTION_WORDS.isdisjoint(vocab)) \
+            and bool(_CAPTION.search(line))
+        strong = n < 40 and not _STRONG_WORDS.isdisjoint(vocab) and bool(_STRONG_BOILER.search(line))
+        ends = line[-1] in _END_CHARS
+        boiler = (n < 25 and (line.startswith("©") or not _BOILER_WORDS.isdisjoint(vocab))
                   and bool(_BOILER.search(line)))
-        teaser = bool(_TEASER.search(line)) and n < 40
+        teaser = n < 40 and line.endswith(_TEASER_ENDS)
         if is_hard:
             score = -BARRIER
         elif caption or strong:
             score = -BOILER_PENALTY
         elif n >= LONG_WORDS:
-            density = sum(1 for w in words if w.lower() in stops) / max(1, len(words)) if words else 0
+            density = n_stop / max(1, len(words))
             score = min(float(n), MAX_LINE_SCORE)
-            if stops and density < MIN_STOP_DENSITY and not _CJK.search(line):
+            if stops and density < MIN_STOP_DENSITY and (line.isascii() or not _CJK.search(line)):
                 score *= 0.3
-            if not _SENTENCE_END.search(line):
+            if not ends:
                 score = score * NO_END_FACTOR if n >= 40 else -SHORT_PENALTY
             if boiler:
                 score -= BOILER_PENALTY
@@ -189,8 +204,7 @@ def _line_scores(lines: list[str], stops: frozenset[str]) -> tuple[list[float], 
         elif n < SHORT_WORDS:
             score = -SHORT_PENALTY
         else:
-            density = sum(1 for w in words if w.lower() in stops) / max(1, len(words))
-            ends = bool(_SENTENCE_END.search(line))
+            density = n_stop / max(1, len(words))
             if ends and density >= MID_DENSITY:
                 score = MID_SCORE
             elif ends or density >= MID_DENSITY:
