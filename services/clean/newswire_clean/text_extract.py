@@ -64,7 +64,7 @@ _LIST_HEADER = re.compile(
     r"(top |newest |oldest |all )?(rated )?comments|\[? ?(read|view|show|see|load) (all |more )?comments ?\]?|"
     r"rating: -?\d+ votes?|discussion|responses|conversation|leave a (reply|comment)|"
     r"post a comment|add (a )?comment|join the (conversation|discussion)|"
-    r"previous (post|article)|next (post|article)|quick links|useful links)\s*:?$", re.I)
+    r"previous (post|article)|next (post|article)|quick links|useful links|explore further)\s*:?$", re.I)
 _BOILER = re.compile(
     r"(cookie|cookies|privacy policy|terms (of|and) (use|service|conditions)|all rights reserved|"
     r"^©|copyright ©|\(c\) \d{4}|subscribe|newsletter|sign up|sign in|log ?in|register|"
@@ -73,14 +73,14 @@ _BOILER = re.compile(
     r"advertisement|sponsored|posted in|filed under|^tags?:|^by\s+\S+|^photo:|^image:|"
     r"reply$|says:$|^loading|^menu$|^search$|^home$|^read more:|^(see|read) also:|^don.t miss|"
     r"\((image|photo|picture|credit|source|foto|bild)s?:?[^)]*\)$|^(photograph|picture|photo) by|"
-    r"^(getty|reuters|ap|afp|shutterstock)( images)?$)", re.I)
+    r"^(getty|reuters|ap|afp|shutterstock)( images)?$|^see more:|^\d+ of \d+ )", re.I)
 #: Words that must occur for _BOILER to match at all: a cheap pre-filter before the regex.
 _BOILER_WORDS = frozenset(
     "cookie cookies privacy terms rights reserved copyright subscribe newsletter sign log login "
     "register share tweet facebook whatsapp pinterest linkedin email print click read continue "
     "skip javascript browser advertisement sponsored posted filed tags tag by photo image reply "
     "says loading menu search home c image picture credit source foto bild photograph getty "
-    "reuters ap afp shutterstock see don miss".split())
+    "reuters ap afp shutterstock see don miss of".split())
 _COMMENTS_HEADER = re.compile(
     r"^((\d[\d,.]*k?\s+)?(comments?|responses?|replies|reader comments|thoughts on .*)|"
     r"(top |newest |oldest |all |show |view |read |load )?(rated )?comments( \(\d+\))?|"
@@ -89,17 +89,22 @@ _COMMENTS_HEADER = re.compile(
 _STRONG_BOILER = re.compile(
     r"\b(cookies?|your browser|javascript|subscribe|subscription|newsletter|sign up|log ?in to|"
     r"all rights reserved|non-commercial use|reprints?|terms of (use|service)|privacy policy|"
-    r"ad ?blocker|disable your|whitelist)\b", re.I)
+    r"ad ?blocker|disable your|whitelist|subject to copyright|citation:)\b"
+    r"|^(published|updated|posted|last updated|modified)\b.{0,60}\d{4}"
+    r"|\[\s*(video|insight|reaction|pictures|photos|poll|latest|analysis|watch|gallery)\s*\]\W*$", re.I)
 _CAPTION = re.compile(
     r"(\((image|photo|picture|credit|source|foto|bild)s?:?[^)]*\)|"
-    r"(photograph|picture|photo|image)\s+(by|credit|courtesy)\b.*|"
+    r"(photograph|picture|photo|image)\s+(by|credit|courtesy)\b.*|\bcredits?:\s*\S.{0,60}|"
     r"\b(getty images|shutterstock|afp|reuters|ap photo)\)?)$", re.I)
-_END_CHARS = frozenset(".!?:;\"”’»)]")
+_END_CHARS = frozenset(".!?:;\"”’»)]。！？」』）：；")
 _TEASER_ENDS = ("…", "...", "[…]", "[...]")
 _STRONG_WORDS = frozenset("cookie cookies browser javascript subscribe subscription newsletter sign log "
                           "login rights commercial reprint reprints terms privacy ad adblocker blocker "
-                          "disable whitelist".split())
-_CAPTION_WORDS = frozenset("photo photograph picture image getty shutterstock afp reuters ap".split())
+                          "disable whitelist copyright citation published updated posted modified "
+                          "video insight reaction pictures photos poll latest analysis watch "
+                          "gallery".split())
+_CAPTION_WORDS = frozenset("photo photograph picture image getty shutterstock afp reuters ap credit "
+                           "credits".split())
 _FRAME = "[](){}|:-–—•*#>«» "
 _STRAY = re.compile(r"^(?=\S*[a-z][A-Z])[A-Za-z0-9_-]{6,}$")
 _TEASER = re.compile(r"(…|\.\.\.|\[…\]|\[\.\.\.\])$")
