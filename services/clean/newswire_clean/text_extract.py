@@ -142,6 +142,7 @@ MID_PENALTY = 0.5
 MID_WEAK = 0.0
 
 
+_HEAD_WORD = re.compile(r"[\w'’]+")
 _LOWER_OK = frozenset("a an and as at by for in of on or the to vs with".split())
 
 
@@ -200,7 +201,7 @@ def _line_scores(lines: list[str], stops: frozenset[str]) -> tuple[list[float], 
                 score = score * NO_END_FACTOR if n >= 40 else -SHORT_PENALTY
             if boiler:
                 score -= BOILER_PENALTY
-            if _is_headline_teaser(words, stops):
+            if _is_headline_teaser(_HEAD_WORD.findall(line), stops):
                 score = -SHORT_PENALTY
             if teaser:
                 score = -BOILER_PENALTY
