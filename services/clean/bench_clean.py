@@ -16,8 +16,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from newswire_common.contracts import RawArticle
 from newswire_clean.core import EmptyArticleError, clean_article
+from newswire_common.contracts import RawArticle
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TARGETS = {"html": 60.0, "text": 300.0}

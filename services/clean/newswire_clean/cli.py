@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from charset_normalizer import from_bytes
-
 from newswire_common.contracts import RawArticle, utcnow
 from newswire_common.ids import article_id
 
@@ -71,5 +70,5 @@ def clean_paths(paths: list[Path], url: str | None = None) -> Iterator[dict]:
                 html=content if is_html else None, text=None if is_html else content)
             result = clean_article(raw)
             yield {"source_path": str(path), **result.model_dump(mode="json")}
-        except Exception as exc:  # one bad file must not stop the batch
+        except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch
             yield {"source_path": str(path), "error": f"{type(exc).__name__}: {exc}"}

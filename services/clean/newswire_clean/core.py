@@ -11,7 +11,6 @@ import re
 from datetime import datetime
 
 from dateutil import parser as date_parser
-
 from newswire_common.contracts import Author, CleanArticle, RawArticle, utcnow
 
 from ._base import EmptyArticleError, Extraction, normalise_text
@@ -22,7 +21,7 @@ __all__ = ["EmptyArticleError", "Extraction", "clean_article", "extract", "extra
            "extract_text", "looks_like_html", "normalise_text", "parse_date"]
 
 _HTML_HINT = re.compile(r"<(html|body|head|article|div|p|span|section|main|meta|title|br|table|ul|script|style)\b",
-                        re.I)
+                        re.IGNORECASE)
 
 
 def looks_like_html(content: str) -> bool:
@@ -59,7 +58,7 @@ def parse_date(value: str | None) -> datetime | None:
     try:
         import dateparser  # slower, but reads other languages ("22 de outubro de 2010")
         return dateparser.parse(value, settings={"STRICT_PARSING": False})
-    except Exception:
+    except Exception:  # noqa: BLE001 - dateparser raises assorted errors on odd input
         return None
 
 

@@ -68,7 +68,7 @@ def eval_clean(extraction_dir: Path | None = None) -> dict:
     for kind in ("html", "text"):
         started = time.perf_counter()
         preds = predict(extraction_dir, kind)
-        metrics, rows = scorer.score(truth, preds)
+        metrics, _rows = scorer.score(truth, preds)
         result[kind] = {
             "f1": round(metrics["f1"], 4), "precision": round(metrics["precision"], 4),
             "recall": round(metrics["recall"], 4), "pages": len(preds),

@@ -18,11 +18,10 @@ import html_text
 import trafilatura
 from lxml import etree
 from lxml.html import HtmlElement
+from newswire_common.contracts import Author
 from readability import Document
 from trafilatura.settings import set_date_params
 from trafilatura.utils import load_html
-
-from newswire_common.contracts import Author
 
 from ._base import Extraction, normalise_text, paragraphs_to_body
 
@@ -147,7 +146,7 @@ def _strip_boxes(body: str, boxes: list[str]) -> str:
     return "\n\n".join(kept)
 
 
-_DISPLAY_NONE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+_DISPLAY_NONE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 
 
 class _TreeDocument(Document):
@@ -155,7 +154,7 @@ class _TreeDocument(Document):
     lxml's Cleaner (javascript link rewriting included), which costs more than the scoring
     itself. Here the tree is cleaned in place with the few steps that matter for text."""
 
-    def _parse(self, input):  # noqa: A002 - readability's signature
+    def _parse(self, input):
         doc = input
         for elem in doc.xpath("//*[@hidden]"):
             elem.drop_tree()
@@ -170,7 +169,7 @@ class _TreeDocument(Document):
 def _readability_body(tree: HtmlElement) -> str:
     try:
         summary = _TreeDocument(tree).summary(html_partial=True)
-    except Exception:  # readability raises its own Unparseable and lxml errors on odd markup
+    except Exception:  # noqa: BLE001 - readability raises its own Unparseable and lxml errors on odd markup
         return ""
     return html_text.extract_text(summary, guess_layout=True)
 
@@ -214,4 +213,4 @@ def extract_html(html: str | bytes, url: str | None = None, *, second_opinion: b
     return found
 
 
-__all__ = ["extract_html", "merge_bodies", "declared_language"]
+__all__ = ["declared_language", "extract_html", "merge_bodies"]

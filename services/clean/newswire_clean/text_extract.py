@@ -31,7 +31,7 @@ def _stoplists() -> dict[str, frozenset[str]]:
     try:
         import justext
         return {lang: frozenset(justext.get_stoplist(lang)) for lang in _LANGS}
-    except Exception:  # justext missing or a list unavailable: English only
+    except Exception:  # noqa: BLE001 - justext missing or a list unavailable: English only
         return {"English": frozenset("the a an and or of to in on for with is was are were be been "
                                      "it that this as at by from he she they we you i his her their "
                                      "has have had not but which who will would".split())}

@@ -1,17 +1,17 @@
 """Hand-written pages for the clean tests (written for this project, not copied from anywhere)."""
 
 STORY = [
-    "The harbour authority of Port Ellis voted on Tuesday to close the old ferry terminal by the "
-    "end of the year, ending more than a century of passenger crossings from the town.",
-    "Council members said the decision followed three years of falling ticket sales and a "
+    ("The harbour authority of Port Ellis voted on Tuesday to close the old ferry terminal by the "
+    "end of the year, ending more than a century of passenger crossings from the town."),
+    ("Council members said the decision followed three years of falling ticket sales and a "
     "structural survey that found the pier would need repairs costing far more than the service "
-    "earns in a decade.",
-    "Residents who rely on the crossing to reach the hospital on the mainland have asked for a "
-    "replacement bus link, and the council said it would publish a plan for one before the summer.",
-    "The terminal building itself will be kept, and local groups have proposed turning it into a "
-    "market hall with space for fishing boats to land their catch directly on the quay.",
-    "“We know this is a hard day for many families who have used the ferry all their lives,” the "
-    "chair of the authority, Maren Holt, told a packed public meeting in the town hall.",
+    "earns in a decade."),
+    ("Residents who rely on the crossing to reach the hospital on the mainland have asked for a "
+    "replacement bus link, and the council said it would publish a plan for one before the summer."),
+    ("The terminal building itself will be kept, and local groups have proposed turning it into a "
+    "market hall with space for fishing boats to land their catch directly on the quay."),
+    ("“We know this is a hard day for many families who have used the ferry all their lives,” the "
+    "chair of the authority, Maren Holt, told a packed public meeting in the town hall."),
 ]
 
 NAV = ["Home", "World", "Business", "Sport", "Weather", "Opinion"]

@@ -13,11 +13,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import fixtures as fx  # noqa: E402
-
-from newswire_common.contracts import RawArticle  # noqa: E402
-from newswire_clean.cli import clean_paths, decode_bytes  # noqa: E402
-from newswire_clean.core import (  # noqa: E402
+import fixtures as fx
+from newswire_clean.cli import clean_paths, decode_bytes
+from newswire_clean.core import (
     EmptyArticleError,
     clean_article,
     extract,
@@ -25,6 +23,7 @@ from newswire_clean.core import (  # noqa: E402
     normalise_text,
     parse_date,
 )
+from newswire_common.contracts import RawArticle
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 NOW = datetime(2024, 3, 6, 12, 0, tzinfo=UTC)
@@ -292,7 +291,7 @@ def test_clean_paths_url_gives_stable_article_id(tmp_path):
 
 
 def test_decode_bytes_handles_bad_and_legacy_encodings():
-    assert decode_bytes("café".encode("utf-8")) == "café"
+    assert decode_bytes("café".encode()) == "café"
     assert decode_bytes(b"\xef\xbb\xbfhello") == "hello"
     legacy = ("Le café du port ferme ses portes après cent ans de service. " * 20).encode("cp1252")
     assert "café" in decode_bytes(legacy)
