@@ -2,6 +2,8 @@
 
     python services/clean/bench_clean.py [--rounds N] [--extraction-dir DIR]
 
+Set NEWSWIRE_CLEAN_HTML_MODE=fast to time trafilatura without the readability second opinion.
+
 Reads the dev pages (NEWSWIRE_EXTRACTION_DIR, default <repo>/../shared/extraction), decompresses
 them up front (I/O is not timed), then times `clean_article` over every HTML page and every
 naive-text page and prints pages/s. Targets: >= 60 HTML pages/s, >= 300 text articles/s.
@@ -64,6 +66,9 @@ def main() -> int:
                     help="also time trafilatura.extract alone on the same pages, for calibration")
     args = ap.parse_args()
     data = load(args.extraction_dir)
+    from newswire_clean.html_extract import HTML_MODE
+    print(f"HTML mode: {HTML_MODE} (NEWSWIRE_CLEAN_HTML_MODE=accurate|fast); "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     # docs/s is wall-clock; cpu docs/s divides by the process's CPU time, which is what one
     # core delivers when other processes share the machine.
     print(f"{'input':<6} {'docs':>5} {'avg KB':>7} {'seconds':>8} {'docs/s':>8} {'cpu docs/s':>10} "

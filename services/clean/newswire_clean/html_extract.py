@@ -12,6 +12,7 @@ second opinion. They fail on different pages:
 from __future__ import annotations
 
 import copy
+import os
 import re
 
 import html_text
@@ -174,12 +175,20 @@ def _readability_body(tree: HtmlElement) -> str:
     return html_text.extract_text(summary, guess_layout=True)
 
 
-def extract_html(html: str | bytes, url: str | None = None, *, second_opinion: bool = True) -> Extraction:
+#: "accurate" (default): trafilatura + readability merged; "fast": trafilatura alone, roughly
+#: twice the throughput for about 0.015 less F1 on the dev pages.
+HTML_MODE = os.environ.get("NEWSWIRE_CLEAN_HTML_MODE", "accurate").strip().lower()
+
+
+def extract_html(html: str | bytes, url: str | None = None, *,
+                 second_opinion: bool | None = None) -> Extraction:
     tree = load_html(html)
     if tree is None:
         return Extraction()
     # htmldate's extensive search runs regexes over the whole page text: only for normal sizes.
     big = len(html) > BIG_PAGE_CHARS
+    if second_opinion is None:
+        second_opinion = HTML_MODE != "fast"
     second_opinion = second_opinion and not big
     doc = trafilatura.bare_extraction(
         copy.deepcopy(tree) if second_opinion else tree, url=url, fast=True,

@@ -1,8 +1,7 @@
 """Clean stage: articles.raw -> clean_article() -> articles.clean."""
 
 import anyio
-
-from newswire_common.broker import article_headers, make_broker, stage_subscriber, PermanentError
+from newswire_common.broker import PermanentError, article_headers, make_broker, stage_subscriber
 from newswire_common.contracts import CleanArticle, RawArticle
 from newswire_common.logging import get_logger
 from newswire_common.settings import get_settings
