@@ -121,8 +121,9 @@ _DATE_IN = re.compile(
     r"\b\d{1,2}(?:st|nd|rd|th)?\s+(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?,?\s+\d{4}"
     r"(?:,?\s+(?:at\s+)?\d{1,2}:\d{2}(?:\s*[ap]\.?m\.?)?)?|"
     r"\b\d{1,2}/\d{1,2}/\d{4})", re.IGNORECASE)
-_NAME = re.compile(r"^(?:by\s+)?([A-Z][\w'’.-]+(?:\s+(?:[A-Z][\w'’.-]*|van|von|de|da|del|der|di|le|la)){1,3})$")
+_NAME = re.compile(r"^(?:(?i:by)\s+)?([A-Z][\w'’.-]+(?:\s+(?:[A-Z][\w'’.-]*|van|von|de|da|del|der|di|le|la)){1,3})$")
 _BYLINE = re.compile(r"^(by|von|par|por|di|door|av)\s+[A-Z]", re.IGNORECASE)
+_BYLINE_PREFIX = re.compile(r"^(by|von|par|por|di|door|av)\s+", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"[.!?:;\"”’»)\]]$")
 
 # Scores (tuned on the dev pages; see evaluation.py).
@@ -133,6 +134,7 @@ BOILER_PENALTY = 8.0
 BARRIER = 40.0
 MAX_LINE_SCORE = 60.0
 MIN_STOP_DENSITY = 0.12
+TITLE_LOOKBACK = 12
 COMMENTS_AFTER = 60.0
 COMMENT_DISCOUNT = 0.2
 NO_END_FACTOR = 0.3
@@ -275,6 +277,36 @@ def _find_date(lines: list[str]) -> str | None:
     return None
 
 
+_SITE_SUFFIX = re.compile(r"\s+[|–—:-]\s+[^|–—]{2,60}$")
+
+
+def _title_candidate(line: str) -> bool:
+    n = len(_WORD.findall(line))
+    if not 3 <= n <= 30 or line.endswith((".", "…", ":")):
+        return False
+    return not (_DATE_IN.search(line) or _BYLINE.match(line) or "@" in line
+                or _BOILER.search(line) or _STRONG_BOILER.search(line) or _RELATIVE_TIME.match(line))
+
+
+def _pick_title(lines: list[str], start: int, hard: list[bool]) -> tuple[str | None, int | None, int]:
+    """The headline: a heading-like line shortly before the story; preferably the one the first
+    line (the page's <title> in scraped text) repeats, else the nearest one."""
+    page_title = lines[0].lower() if lines else ""
+    candidates = [i for i in range(start - 1, max(-1, start - TITLE_LOOKBACK), -1)
+                  if not hard[i] and _title_candidate(lines[i])]
+    for i in candidates:
+        if i > 0 and lines[i].lower() in page_title:
+            return lines[i], i, start
+    if candidates:
+        i = candidates[0]
+        if i == 0:
+            return _SITE_SUFFIX.sub("", lines[0]) or lines[0], 0, start
+        return lines[i], i, start
+    if start == 0 and len(lines) > 1 and _title_candidate(lines[0]) and len(_WORD.findall(lines[0])) <= 20:
+        return lines[0], 0, 1
+    return None, None, start
+
+
 def extract_text(text: str) -> Extraction:
     lines = [ln for ln in normalise_text(text).split("\n") if ln.strip()]
     if not lines:
@@ -286,21 +318,7 @@ def extract_text(text: str) -> Extraction:
     if not scores or max(scores) <= 0:
         return Extraction(method="lines")
 
-    # Title: the nearest short heading-like line before the span.
-    title = None
-    title_at = None
-    for i in range(start - 1, max(-1, start - 8), -1):
-        line = lines[i]
-        n = len(_WORD.findall(line))
-        if hard[i] or _DATE_LINE.match(line) or _BYLINE.match(line) or _BOILER.search(line):
-            continue
-        if 3 <= n <= 30 and not line.endswith((".", "…")):
-            title, title_at = line, i
-            break
-    if title is None and start == 0 and len(lines) > 1:
-        n = len(_WORD.findall(lines[0]))
-        if n <= 20 and not lines[0].endswith("."):
-            title, title_at, start = lines[0], 0, 1
+    title, title_at, start = _pick_title(lines, start, hard)
 
     # Author box: in the span's tail or right after it.
     authors: list[Author] = []
@@ -315,7 +333,7 @@ def extract_text(text: str) -> Extraction:
     if not authors:
         for i in range(max(0, start - 6), min(len(lines), start + 3)):
             if _BYLINE.match(lines[i]) and len(lines[i]) < 80:
-                m = _NAME.match(lines[i])
+                m = _NAME.match(_BYLINE_PREFIX.sub("", lines[i]).split(",")[0].strip())
                 if m:
                     authors.append(Author(name=m.group(1)))
                 break

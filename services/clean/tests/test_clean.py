@@ -328,3 +328,21 @@ def test_eval_clean_on_a_few_dev_pages(tmp_path):
         assert result[kind]["pages"] == 4
         assert 0.5 < result[kind]["f1"] <= 1.0
         assert 0 <= result[kind]["precision"] <= 1 and 0 <= result[kind]["recall"] <= 1
+
+
+def test_text_title_byline_and_date_from_header():
+    text = "\n".join([
+        "Port Ellis ferry terminal to close after 120 years - The Coast Gazette",
+        "", *fx.NAV, "",
+        "Trending: Storm warning for the north coast",
+        "Port Ellis ferry terminal to close after 120 years",
+        "By Jonas Brekke, Transport Correspondent",
+        "Updated March 5, 2024 at 9:30 am",
+        "", *fx.STORY, "",
+        "Related Posts", *fx.RELATED,
+    ])
+    found = extract(text)
+    assert found.title == "Port Ellis ferry terminal to close after 120 years"
+    assert [a.name for a in found.authors] == ["Jonas Brekke"]
+    assert parse_date(found.published_at_raw) == datetime(2024, 3, 5, 9, 30)
+    assert paragraphs(found.body) == fx.STORY
