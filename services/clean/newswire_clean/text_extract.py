@@ -97,7 +97,7 @@ _CAPTION = re.compile(
     r"(\((image|photo|picture|credit|source|foto|bild)s?:?[^)]*\)|"
     r"(photograph|picture|photo|image)\s+(by|credit|courtesy)\b.*|\bcredits?:\s*\S.{0,60}|"
     r"\b(getty images|shutterstock|afp|reuters|ap photo)\)?)$", re.IGNORECASE)
-_END_CHARS = frozenset(".!?:;\"”’»)]。！？」』）：；")
+_END_CHARS = frozenset(".!?:;\"”’»)]。！？」』）：；~")
 _TEASER_ENDS = ("…", "...", "[…]", "[...]")
 _STRONG_WORDS = frozenset("cookie cookies browser javascript subscribe subscription newsletter sign log "
                           "login rights commercial reprint reprints terms privacy ad adblocker blocker "
