@@ -59,5 +59,13 @@ test-unit: venv
 lint: venv
 	$(VENV)/bin/ruff check libs services tests
 
+# Cleaning quality on the shared extraction dev set (F1, precision, recall per input kind).
+eval-clean: venv
+	$(VENV)/bin/python -m newswire_clean.eval
+
+# Cleaning speed, one process: HTML pages/s and plain-text articles/s.
+bench-clean: venv
+	$(VENV)/bin/python services/clean/bench_clean.py
+
 clean-var:
 	rm -rf var

@@ -189,6 +189,20 @@ def search(query: str, api: Annotated[str | None, typer.Option(envvar="NEWSWIRE_
 
 
 @app.command()
+def clean(paths: list[Path],
+          url: Annotated[str | None, typer.Option(help="the page's URL (one input)")] = None
+          ) -> None:
+    """Clean local files (HTML, gzipped HTML or text) offline: one JSON line per input."""
+    from newswire_clean.cli import clean_paths
+
+    failed = 0
+    for result in clean_paths(paths, url):
+        failed += "error" in result
+        typer.echo(json.dumps(result, ensure_ascii=False, default=str))
+    raise typer.Exit(1 if failed else 0)
+
+
+@app.command()
 def status(article_id: Annotated[str | None, typer.Argument(help="one article's id")] = None,
            watch: Annotated[bool, typer.Option("--watch", help="refresh every 2 s")] = False,
            json_output: Annotated[bool, typer.Option("--json")] = False) -> None:
