@@ -23,7 +23,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-
 from newswire_clean.core import clean_article
 from newswire_cli.stack import REPO_ROOT, free_port, meili_binary, wait_until
 from newswire_common.contracts import RawArticle
@@ -116,7 +115,7 @@ def main() -> None:
     documents = [{**stories[i % len(stories)], "id": f"doc-{i}"} for i in range(args.index_docs)]
     meili = meili_docs_per_s(documents, args.batch)
 
-    commit = subprocess.run(["git", "-C", str(REPO_ROOT), "rev-parse", "--short", "HEAD"],
+    commit = subprocess.run(["git", "-C", str(REPO_ROOT), "rev-parse", "--short", "HEAD"], check=False,
                             capture_output=True, text=True).stdout.strip()
     n = len(raws)
     report = {
