@@ -11,6 +11,7 @@ duration Meilisearch reports for its tasks.
 """
 
 import argparse
+import gzip
 import json
 import os
 import re
@@ -23,14 +24,52 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-from newswire_clean.core import clean_article
+import redis
+from newswire_clean.core import EmptyArticleError, clean_article
 from newswire_cli.stack import REPO_ROOT, free_port, meili_binary, wait_until
-from newswire_common.contracts import RawArticle
+from newswire_common.contracts import CleanArticle, RawArticle
 from newswire_enrich.core import enrich_article
 from newswire_index.documents import ARTICLE_SETTINGS, to_documents
 
 BBC_CORPUS = Path(os.environ.get("NEWSWIRE_BBC_CORPUS",
                                  REPO_ROOT.parent / "shared/corpora/bbc/bbc.ndjson"))
+HTML_DIR = Path(os.environ.get("NEWSWIRE_HTML_DIR",
+                               REPO_ROOT.parent / "shared/extraction/dev/html"))
+
+
+def html_articles() -> list[RawArticle]:
+    now = datetime.now(UTC)
+    return [RawArticle(article_id=f"html-{i}", trace_id=f"html-{i}", received_at=now,
+                       url=f"https://news.example.org/page-{i}",
+                       html=gzip.decompress(path.read_bytes()).decode("utf-8", "replace"))
+            for i, path in enumerate(sorted(HTML_DIR.glob("*.html.gz")))]
+
+
+def redis_bytes_per_article(messages: dict[str, list[bytes]]) -> dict[str, int]:
+    """Memory one article's entry takes in each stream (streams are not trimmed)."""
+    port = free_port()
+    proc = subprocess.Popen(["redis-server", "--bind", "127.0.0.1", "--port", str(port),
+                             "--save", "", "--appendonly", "no"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        r = redis.Redis(port=port)
+        wait_until(lambda: _redis_up(r), 10, "redis-server did not start")
+        sizes = {}
+        for stream, payloads in messages.items():
+            for payload in payloads:
+                r.xadd(stream, {"__data__": payload})
+            sizes[stream] = r.memory_usage(stream) // len(payloads)
+        return sizes
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def _redis_up(r: "redis.Redis") -> bool:
+    try:
+        return bool(r.ping())
+    except redis.RedisError:
+        return False
 
 
 def raw_articles(count: int) -> list[RawArticle]:
@@ -40,6 +79,13 @@ def raw_articles(count: int) -> list[RawArticle]:
                        url=f"https://news.example.org/{item['category']}/{item['id']}",
                        title=item["title"], text=item["text"])
             for i, item in enumerate(map(json.loads, lines))]
+
+
+def clean_or_none(raw: RawArticle) -> CleanArticle | None:
+    try:
+        return clean_article(raw)
+    except EmptyArticleError:  # a page with no story still costs its extraction time
+        return None
 
 
 def timed(fn, items: list) -> tuple[list, float, float]:
@@ -84,10 +130,13 @@ def meili_docs_per_s(documents: list[dict], batch: int) -> dict:
                     .json()["taskUid"] for i in range(0, len(documents), batch)]
             tasks = [wait(uid) for uid in uids]
             wall = time.perf_counter() - start
-            busy = sum(iso_duration_s(t["duration"]) for t in tasks)
+            # Meilisearch batches enqueued tasks together; each task reports its batch's time.
+            busy = sum({t.get("batchUid", t["uid"]): iso_duration_s(t["duration"])
+                        for t in tasks}.values())
             count = client.get("/indexes/articles/stats").json()["numberOfDocuments"]
             return {"documents": count, "batch": batch, "wall_s": round(wall, 2),
-                    "meili_task_s": round(busy, 2), "docs_per_s": round(count / busy, 1)}
+                    "meili_task_s": round(busy, 2), "docs_per_s_busy": round(count / busy, 1),
+                    "docs_per_s_wall": round(count / wall, 1)}
         finally:
             proc.terminate()
             proc.wait(20)
@@ -109,11 +158,19 @@ def main() -> None:
 
     raws = raw_articles(max(args.articles, 10))
     cleaned, clean_wall, clean_cpu = timed(clean_article, raws)
+    pages = html_articles()
+    _, html_wall, html_cpu = timed(clean_or_none, pages) if pages else ([], 0.0, 0.0)
     enriched, enrich_wall, enrich_cpu = timed(enrich_article, cleaned)
     stories = [to_documents(e)[0] for e in enriched]
     # Repeat the stories under new ids up to --index-docs: indexing cost is per document.
     documents = [{**stories[i % len(stories)], "id": f"doc-{i}"} for i in range(args.index_docs)]
     meili = meili_docs_per_s(documents, args.batch)
+    redis_bytes = redis_bytes_per_article({
+        "articles.raw (BBC text)": [r.model_dump_json().encode() for r in raws],
+        "articles.raw (HTML pages)": [p.model_dump_json().encode() for p in pages] or [b"{}"],
+        "articles.clean": [c.model_dump_json().encode() for c in cleaned],
+        "articles.enriched": [e.model_dump_json().encode() for e in enriched],
+    })
 
     commit = subprocess.run(["git", "-C", str(REPO_ROOT), "rev-parse", "--short", "HEAD"], check=False,
                             capture_output=True, text=True).stdout.strip()
@@ -124,9 +181,13 @@ def main() -> None:
         "avg_words": round(sum(len(c.body.split()) for c in cleaned) / n),
         "clean": {"ms_wall": round(1000 * clean_wall / n, 2), "ms_cpu": round(1000 * clean_cpu / n, 2),
                   "per_s_per_replica_cpu": round(n / clean_cpu, 1)},
+        "clean_html": {"pages": len(pages), "ms_wall": round(1000 * html_wall / max(len(pages), 1), 2),
+                       "ms_cpu": round(1000 * html_cpu / max(len(pages), 1), 2),
+                       "per_s_per_replica_cpu": round(len(pages) / html_cpu, 1) if html_cpu else None},
         "enrich": {"ms_wall": round(1000 * enrich_wall / n, 2), "ms_cpu": round(1000 * enrich_cpu / n, 2),
                    "per_s_per_replica_cpu": round(n / enrich_cpu, 1)},
         "meilisearch": meili,
+        "redis_bytes_per_article": redis_bytes,
     }
     print(json.dumps(report, indent=2))
 
