@@ -51,6 +51,11 @@ def serve(service: Annotated[str, typer.Argument(help="|".join(SERVICES))],
         raise typer.BadParameter(f"unknown service {service!r}; one of {', '.join(SERVICES)}")
     settings = get_settings()
     configure_logging(service, settings.log_format, settings.log_level)
+    if service in WORKER_DEFAULT_PORTS:
+        import structlog
+
+        # With several replicas of a stage, every log line says which one (its Redis consumer).
+        structlog.contextvars.bind_contextvars(replica=settings.consumer_name)
     _wait_for_dependencies(service)
     if service == "ingest":
         from newswire_ingest.app import create_app

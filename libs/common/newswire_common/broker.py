@@ -235,6 +235,9 @@ def stage_subscriber(broker: RedisBroker, stage: str, settings: Settings, *,
     """Register `handler` as reader and reclaimer of the stage's input stream."""
     stream, group, _ = STAGES[stage]
     consumer = f"{stage}-{settings.consumer_name}"
+    # XREADGROUP without COUNT hands the whole backlog to the first replica that reads: the
+    # others idle, and its entries sit pending until reclaimers deliver them again (duplicates).
+    max_records = max_records or (100 if batch else 1)
 
     def register(handler: F) -> F:
         parser = {"parser": tolerant_batch_parser} if batch else {}
