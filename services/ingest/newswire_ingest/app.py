@@ -25,6 +25,8 @@ from newswire_common.redisclient import CONNECTION_OPTIONS, redis_client
 from newswire_common.settings import Settings, get_settings
 from newswire_common.streams import Stream
 from pydantic import ValidationError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from .limits import BodyGuard
 
@@ -161,8 +163,8 @@ def create_app(settings: Settings | None = None) -> Any:
         metrics.INGEST_REQUESTS.labels("rejected").inc()
         return await request_validation_exception_handler(request, exc)
 
-    @api.exception_handler(redis.exceptions.ConnectionError)
-    @api.exception_handler(redis.exceptions.TimeoutError)
+    @api.exception_handler(RedisConnectionError)
+    @api.exception_handler(RedisTimeoutError)
     async def redis_unavailable(request: Request, exc: Exception) -> JSONResponse:
         # Nothing was accepted: tell the publisher to retry rather than blaming its input.
         log.warning("redis unavailable, request refused", error=repr(exc)[:300])
