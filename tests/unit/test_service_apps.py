@@ -1,0 +1,29 @@
+"""Every service module imports and builds its app: catches wiring mistakes without servers."""
+
+import importlib
+
+import pytest
+
+
+@pytest.mark.parametrize("module", ["newswire_clean.worker", "newswire_enrich.worker",
+                                    "newswire_index.worker"])
+def test_stream_workers_build(module):
+    app = importlib.import_module(module).app
+    paths = [path for path, _ in app.routes]
+    assert {"/healthz", "/readyz", "/metrics"} <= set(paths)
+
+
+def test_ingest_app_documents_its_api():
+    from newswire_ingest.app import create_app
+
+    schema = create_app().fastapi.openapi()
+    assert {"/v1/articles", "/v1/articles/batch", "/v1/articles/{article_id}"} <= set(
+        schema["paths"])
+    assert "delete" in schema["paths"]["/v1/articles/{article_id}"]
+
+
+def test_search_app_builds():
+    from newswire_search.app import create_app
+
+    paths = {route.path for route in create_app().routes}
+    assert {"/v1/search", "/v1/stories/{story_id}", "/healthz", "/readyz", "/metrics"} <= paths
