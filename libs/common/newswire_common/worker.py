@@ -2,6 +2,8 @@
 and the housekeeping task that trims the stage's input stream safely."""
 
 import asyncio
+import os
+import time
 import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
@@ -46,6 +48,23 @@ async def healthz(scope: Any) -> AsgiResponse:
     return AsgiResponse(b'{"status":"ok"}', 200, headers={"content-type": "application/json"})
 
 
+async def exit_if_not_consuming(broker: RedisBroker, grace_s: float = 30.0) -> None:
+    """FastStream starts the broker after the ASGI startup completed, so a failed start (Redis
+    timing out at that moment) leaves a process that serves /healthz but consumes nothing.
+    Such a process ends itself, and its process manager starts a fresh one."""
+    bad_since: float | None = None
+    while True:
+        await asyncio.sleep(2.0)
+        if broker.subscribers and all(getattr(s, "running", False) for s in broker.subscribers):
+            bad_since = None
+            continue
+        bad_since = bad_since or time.monotonic()
+        if time.monotonic() - bad_since > grace_s:
+            log.critical("stream subscribers are not running; exiting so the worker restarts")
+            # Nothing is in flight (nothing is consumed); exit non-zero for every restart policy.
+            os._exit(1)
+
+
 def worker_app(broker: RedisBroker, *, stage: str,
                on_startup: Sequence[Callable[[], Awaitable[Any]]] = (),
                on_shutdown: Sequence[Callable[[], Awaitable[Any]]] = (),
@@ -58,6 +77,7 @@ def worker_app(broker: RedisBroker, *, stage: str,
         background.append(asyncio.create_task(
             trim_forever(redis, STAGES[stage][0], settings.stream_retention_s)))
         background.append(asyncio.create_task(export_stream_gauges(redis)))
+        background.append(asyncio.create_task(exit_if_not_consuming(broker)))
 
     async def stop_housekeeping() -> None:
         for task in background:
@@ -83,8 +103,7 @@ def worker_app(broker: RedisBroker, *, stage: str,
         ],
         specification=AsyncAPI(title=f"newswire {stage}", version="1"),
         asyncapi_path="/asyncapi",
-        on_startup=on_startup,
-        after_startup=(start_housekeeping,),
+        on_startup=(*on_startup, start_housekeeping),
         on_shutdown=(stop_housekeeping, *on_shutdown),
         logger=logging.getLogger("faststream.newswire"),
     )
