@@ -53,7 +53,7 @@ Systems Technologies Technology Software Labs Electronics Energy Oil Petroleum G
 Consortium Exchange Times Post Herald Telegraph Journal Gazette Tribune Chronicle Standard
 Review Magazine News Radio TV Television Channel Broadcasting Reserve Organisation Organization
 Commons Lords Cabinet Church Council Corps Squad Team Orchestra Band Ensemble""".split())
-ORG_PREFIXES = frozenset("""University Bank Ministry Department Institute Office House Church
+ORG_PREFIXES = frozenset("""Air University Bank Ministry Department Institute Office House Church
 Council Commission Federation Association Royal Society Board Court""".split())
 PLACE_HEADS = frozenset("""Street Road Avenue Lane Square Bridge River Lake Mountain Mountains
 Island Islands Valley Bay Sea Ocean Gulf Coast Park Stadium Airport County Province Region
@@ -78,8 +78,8 @@ Ukrainian Nigerian Kenyan Saudi Lebanese Jordanian Yemeni Libyan Sudanese Somali
 Czech Hungarian Romanian Bulgarian Serbian Croatian Bosnian Albanian Georgian Armenian Cuban
 Venezuelan Colombian Chilean Peruvian Vietnamese Thai Indonesian Malaysian Filipino Singaporean
 Taiwanese Tibetan Mongolian Briton Britons Scot Scots Spaniard Frenchman Dane Swede Finn
-Pole Turk Greek Brazilian Democrat Republican Conservative Liberal Labour Tory Socialist
-Communist Communists Nazi Nazis CEO CFO GDP TV DVD DVDs CD CDs PC PCs IT AI VAT OK GMT BST UTC
+Pole Turk Socialist
+Nazi Nazis CEO CFO GDP TV DVD DVDs CD CDs PC PCs IT AI VAT OK GMT BST UTC
 HIV Aids AIDS SMS DNA VIP FM PR HQ ID IQ USB HD HDTV UFO PhD MSc BSc IPO Q1 Q2 Q3 Q4 R&B RnB
 MPs MP PM I II III IV A B C D E F X Y Z Mr Mrs Ms Dr Sir Lord Lady St Yes No OK Ok Hi
 Minister Ministers President Secretary Chancellor Government Prime Chief Executive Chairman
@@ -87,12 +87,23 @@ Director Manager Coach Officials Analysts Experts Critics Sources Police Reports
 Observers Investors Economists Residents Witnesses Fans Voters Ministers Scientists Doctors
 Judges Lawyers Campaigners Shares Profits Sales Prices Figures Spokesman Spokeswoman""".split())
 PARTICLES = frozenset("al el bin ibn bint de del della der di da das dos du van von la le ter ten".split())
-CONNECTORS = frozenset({"of", "for", "&", "and", "the", "on", "de", "du", "des"})
+CONNECTORS = frozenset({"of", "for", "&", "and", "the", "on"})
+ROLES = frozenset("""prince princes princess king queen president minister chancellor secretary
+coach manager boss chief striker midfielder defender keeper goalkeeper winger captain singer
+rapper actor actress director presenter star chairman spokesman spokeswoman analyst executive
+champion player colleague rival son daughter wife husband brother sister teacher founder
+judge senator governor mayor leader writer author designer economist dr mr mrs ms""".split())
+ORG_CONTEXT = frozenset("""firm company group institute bank agency carrier airline band club side
+newspaper broadcaster retailer maker giant insurer lender brewer chain operator publisher label
+studio charity watchdog regulator""".split())
 SPEECH = frozenset("said says told added asked explained insisted argued claimed warned".split())
 
 _SENTENCES = re.compile(r"(?<=[.!?…])[\"”’)]*\s+|\n+")
 _TOKENS = re.compile(r"[\w][\w'’\-.&]*[\w]|[\w]|[^\w\s]")
 _ACRONYM = re.compile(r"^[A-Z][A-Z0-9&]{1,6}s?$")
+_BASED = re.compile(r"^([A-Z][\w.]+(?:[ -][A-Z][\w.]+)?)-based$")
+_ADVERB = re.compile(r"^[A-Z][a-z]{3,}(ally|ully|ently|antly|ously|ively|ately|ily|arly|edly)$")
+_CAMEL = re.compile(r"^(?!Mc|Mac|O')[A-Z][a-z]{2,}[A-Z]\w*$")
 _DASH_PARTICLE = re.compile(r"^(al|el|bin|ibn|abu|abd|ul)-[A-Z]", re.I)
 
 
@@ -140,7 +151,7 @@ _COUNTRY_ALIASES = {
 _COMMON_NAME_CLASH = frozenset("""Of Best Police Mobile Reading Nice Orange Split Bath Sale Wells
 Deal March Victoria Hamilton Jackson Lincoln Florence Marion Aurora Eugene Charlotte Chester
 Preston Wilson Dover Troy Salem Independence Concord Union Globe Hope Liberty Unity Gary Kent
-Sandy Richmond Warren Columbia Douglas Cambridge Oxford""".split())
+Sandy Richmond Warren Columbia Douglas""".split())
 
 
 def _load_extra(gaz: Gazetteer, path: str) -> None:
@@ -183,8 +194,12 @@ def build_gazetteer(city_min_population: int = 50_000, extra: tuple[str, ...] = 
         if city["population"] < city_min_population:
             continue
         names = {city["name"]}
+        main_ascii = city["name"].isascii()
         for alt in city.get("alternatenames", []):
-            if alt.isascii() and alt[:1].isupper() and not any(c.isdigit() for c in alt):
+            if not alt.isascii() or not alt[:1].isupper() or alt.isupper() or len(alt) < 4 \
+                    or any(c.isdigit() for c in alt):
+                continue
+            if not main_ascii or " " in alt or "-" in alt:
                 names.add(alt)
                 stripped = re.sub(r"^(Al|El|Ad|As|Ar|An)[ -]", "", alt)
                 if stripped != alt and len(stripped) > 3:
@@ -236,6 +251,12 @@ def _mentions(text: str) -> tuple[list[Mention], set[str], Counter]:
             first_word += 1
         while i < n:
             tok = toks[i]
+            based = _BASED.match(tok)
+            if based and based.group(1) not in BLOCK:
+                mentions.append(Mention(tokens=[based.group(1)], sentence_start=False,
+                                        prev="based", type=PLACE))
+                i += 1
+                continue
             if not _is_cap(tok) or tok.isdigit():
                 if tok[:1].islower():
                     lower_words.add(tok.lower())
@@ -246,6 +267,8 @@ def _mentions(text: str) -> tuple[list[Mention], set[str], Counter]:
             j = i + 1
             while j < n:
                 t = toks[j]
+                if _BASED.match(t):
+                    break
                 if _is_cap(t) and not t.isdigit():
                     span.append(t)
                     j += 1
@@ -312,84 +335,95 @@ class RuleExtractor:
         return low in self.stop or low in lower_words
 
     def _type_span(self, m: Mention, tokens: list[str], lower_words: set[str],
-                   midcap: Counter, persons_hint: bool = False) -> list[Mention]:
+                   midcap: Counter) -> list[Mention]:
         """Type one run of capitalised tokens; may split it into several mentions."""
         if not tokens:
             return []
+        if m.type:  # typed while finding it ("Munich-based")
+            return [Mention(tokens, False, type=m.type, name=" ".join(tokens), strong=True)]
         name = " ".join(tokens)
+        if len(tokens) == 1 and name in BLOCK:
+            return []
+        if len(tokens) == 1 and (m.prev or "") in ORG_CONTEXT:
+            return [Mention(tokens, False, type=ORG, name=name, strong=True)]
         # 1. gazetteer on the whole run (with and without a leading "The")
         for cand in (name, " ".join(tokens[1:]) if tokens[0] == "The" else None):
             if cand and (hit := self.gaz.get(cand)):
-                return [Mention(tokens, m.sentence_start, type=hit[0], name=cand, strong=True)]
-        if tokens[0] == "The":
-            tokens = tokens[1:]
-            if not tokens:
-                return []
-            name = " ".join(tokens)
-        # 2. personal titles: split after the last title word
+                return [Mention(tokens, False, type=hit[0], name=cand, strong=True)]
+        # 2. coordination: "Iraq and Syria", "Kingfisher Airlines and SpiceJet"
+        if "and" in tokens:
+            parts, cur = [], []
+            for t in tokens:
+                if t == "and":
+                    parts.append(cur)
+                    cur = []
+                else:
+                    cur.append(t)
+            parts.append(cur)
+            out: list[Mention] = []
+            for part in parts:
+                sub = Mention(part, False, prev=m.prev, prev2=m.prev2, next=m.next)
+                out += self._type_span(sub, part, lower_words, midcap)
+            known = {o.type for o in out if o.type and o.strong}
+            if len(known) == 1:
+                for o in out:
+                    if o.type is None and o.tokens in parts:
+                        o.type = next(iter(known))
+            return out
+        # 3. personal titles: split after the last title word
         title_at = max((k for k, t in enumerate(tokens) if t.rstrip(".") in TITLES), default=-1)
         if title_at >= 0:
             rest = tokens[title_at + 1:]
-            out = []
             head = tokens[:title_at]
             while head and (head[-1].rstrip(".") in TITLES or head[-1] in BLOCK):
                 head = head[:-1]
-            if head:
-                out += self._type_span(m, head, lower_words, midcap)
-            if rest and not any(t in BLOCK for t in rest) and not self.gaz.get(" ".join(rest)):
+            out = self._type_span(Mention(head, False), head, lower_words, midcap) if head else []
+            if rest and rest[0] not in CONNECTORS and not any(t in BLOCK for t in rest):
                 out.append(Mention(rest, False, type=PERSON, name=" ".join(rest), strong=True))
-            elif rest:
-                out += self._type_span(m, rest, lower_words, midcap)
             return out
-        # 3. organisation / place head words
+        # 4. a leading "The" is never part of a person's name: an organisation or a title
+        if tokens[0] == "The":
+            tokens = tokens[1:]
+            if not tokens or tokens[-1] not in ORG_HEADS:
+                return []
+            name = " ".join(tokens)
+        # 5. organisation / place head words
         parts = _split_connectors(tokens)
         if tokens[-1] in ORG_HEADS and len(tokens) > 1:
             return [Mention(tokens, False, type=ORG, name=name, strong=True)]
         if len(parts) > 1 and (parts[0][-1] in ORG_HEADS or parts[0][0] in ORG_PREFIXES):
             return [Mention(tokens, False, type=ORG, name=name, strong=True)]
+        if len(tokens) > 1 and tokens[0] in ORG_PREFIXES and tokens[0] not in TITLES:
+            return [Mention(tokens, False, type=ORG, name=name, strong=True)]
         if len(tokens) > 1 and (tokens[-1] in PLACE_HEADS or tokens[0] in PLACE_PREFIXES):
             return [Mention(tokens, False, type=PLACE, name=name, strong=True)]
-        if len(parts) > 1:  # "Iraq and Syria": type the parts separately
+        if len(parts) > 1:  # "Paris of the East": type the parts separately
             out = []
-            for p in parts:
-                out += self._type_span(m, p, lower_words, midcap)
+            for part in parts:
+                out += self._type_span(Mention(part, False), part, lower_words, midcap)
             return out
         # known organisation followed by more capitalised words: "BBC Radio Five"
         if len(tokens) > 1 and (hit := self.gaz.get(tokens[0])) and hit[0] == ORG:
             return [Mention(tokens, False, type=ORG, name=name, strong=True)]
-        # a run of several gazetteer entries: "London Bridge" handled above; split "UK Iraq"
+        # a run of gazetteer entries: "UK US" -> two
         if len(tokens) > 1 and all(self.gaz.get(t) for t in tokens):
             return [Mention([t], False, type=self.gaz.get(t)[0], name=t, strong=True)
                     for t in tokens]
-        # 4. acronyms
-        if len(tokens) == 1 and _ACRONYM.match(name) and name not in BLOCK:
+        # 6. acronyms and CamelCase brands are organisations
+        if len(tokens) == 1 and (_ACRONYM.match(name) or _CAMEL.match(name)):
             return [Mention(tokens, False, type=ORG, name=name, strong=True)]
-        # 5. context
+        # 7. context: "town of X", "striker X", "princes X"
         prev = (m.prev or "").lower()
-        if prev in PLACE_CONTEXT or (m.prev2.lower() in PLACE_CONTEXT and prev == "of"):
-            if not any(t in BLOCK for t in tokens):
-                return [Mention(tokens, False, type=PLACE, name=name, strong=True)]
-        if any(t in BLOCK for t in tokens):
-            keep = [t for t in tokens if t not in BLOCK]
-            if keep and len(keep) < len(tokens) and keep != tokens:
-                # "Olympic champion" style runs: only whole-name pieces survive
-                pieces, cur = [], []
-                for t in tokens:
-                    if t in BLOCK:
-                        if cur:
-                            pieces.append(cur)
-                        cur = []
-                    else:
-                        cur.append(t)
-                if cur:
-                    pieces.append(cur)
-                out = []
-                for p in pieces:
-                    if len(p) > 1 or self.gaz.get(p[0]):
-                        out += self._type_span(m, p, lower_words, midcap)
-                return out
-            return []
-        # 6. shape of a personal name
+        blocked = any(t in BLOCK for t in tokens)
+        if not blocked and (prev in PLACE_CONTEXT or
+                            (m.prev2.lower() in PLACE_CONTEXT and prev == "of")):
+            return [Mention(tokens, False, type=PLACE, name=name, strong=True)]
+        if not blocked and m.prev in ROLES and len(tokens) <= 4:
+            return [Mention(tokens, False, type=PERSON, name=name, strong=True)]
+        if blocked:  # calendar, event, nationality words: keep only known names in the run
+            return [Mention([t], False, type=self.gaz.get(t)[0], name=t, strong=True)
+                    for t in tokens if t not in BLOCK and self.gaz.get(t)]
+        # 8. shape of a personal name
         if 2 <= len(tokens) <= 4 and all(t[:1].isupper() or t.lower() in PARTICLES
                                          or _DASH_PARTICLE.match(t) for t in tokens):
             if not any(self._common(t, lower_words) for t in tokens if t.lower() not in PARTICLES):
@@ -399,6 +433,8 @@ class RuleExtractor:
             nxt = (m.next or "").lower()
             if (nxt in SPEECH or prev in SPEECH) and not self._common(name, lower_words):
                 return [Mention(tokens, False, type=PERSON, name=name)]
+            if prev in {"in", "at", "near"}:
+                return [Mention(tokens, False, type=PLACE, name=name)]
             return [Mention(tokens, False, type=None, name=name)]  # resolved against others
         return []
 
@@ -410,8 +446,10 @@ class RuleExtractor:
             # a grammatical capital at the start of a sentence
             if m.sentence_start and tokens:
                 first = tokens[0]
-                if (first.lower() in self.stop or first in BLOCK or
-                        (first.lower() in lower_words and not self.gaz.get(" ".join(tokens)))):
+                known = self.gaz.get(" ".join(tokens)) or self.gaz.get(first)
+                if not known and (first.lower() in self.stop or first in BLOCK or
+                                  first.lower() in lower_words or
+                                  (len(tokens) > 1 and _ADVERB.match(first))):
                     if not (first.rstrip(".") in TITLES):
                         tokens = tokens[1:]
                         while tokens and tokens[0] in CONNECTORS:
@@ -443,6 +481,9 @@ def _person_parts(name: str) -> list[str]:
     return parts
 
 
+_COUNTRY_KEYS = frozenset(_key(n) for c, a in _COUNTRY_ALIASES.items() for n in (c, *a))
+
+
 def merge_mentions(mentions: list[Mention]) -> list[Entity]:
     groups: dict[tuple[str, str], list[str]] = defaultdict(list)   # (key, type) -> surfaces
     votes: dict[str, Counter] = defaultdict(Counter)
@@ -458,7 +499,8 @@ def merge_mentions(mentions: list[Mention]) -> list[Entity]:
         type_ = votes[key].most_common(1)[0][0] if votes.get(key) else m.type
         parts = _person_parts(m.name)
         # partial person names: "al-Maliki", "Maliki", "Henry" -> full name
-        if type_ in (PERSON, None) or (type_ is None and len(parts) == 1):
+        if type_ in (PERSON, None) or (len(parts) == 1 and not m.strong) or \
+                (len(parts) == 1 and type_ == PLACE and key not in _COUNTRY_KEYS):
             for full in persons:
                 fparts = _person_parts(full)
                 if full != m.name and parts and len(parts) < len(fparts) and \
