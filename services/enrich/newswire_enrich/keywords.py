@@ -11,7 +11,8 @@ import math
 import re
 from collections import defaultdict
 from functools import lru_cache
-from importlib import resources
+import importlib.util
+from pathlib import Path
 from statistics import median
 
 _SENT = re.compile(r"(?<=[.!?])\s+|\n+")
@@ -23,7 +24,9 @@ _STOP_FILES = {"cs": "cz"}
 @lru_cache(maxsize=16)
 def stopwords(language: str | None) -> frozenset[str]:
     code = _STOP_FILES.get(language or "en", language or "en")
-    base = resources.files("yake") / "core" / "StopwordsList"
+    # locate yake's data without importing yake (which pulls in networkx and numpy)
+    spec = importlib.util.find_spec("yake")
+    base = Path(spec.submodule_search_locations[0]) / "core" / "StopwordsList"
     path = base / f"stopwords_{code}.txt"
     if not path.is_file():
         path = base / "stopwords_noLang.txt"
