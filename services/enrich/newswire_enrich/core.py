@@ -20,7 +20,7 @@ from .language import detect_language, normalise_language
 from .settings import EnrichSettings, get_enrich_settings
 
 __all__ = ["enrich_article", "detect_language", "extract_keywords", "summarise", "slug_from",
-           "section_from", "reading_time", "WORDS_PER_MINUTE"]
+           "section_from", "reading_time", "warm_up", "WORDS_PER_MINUTE"]
 
 WORDS_PER_MINUTE = 230
 #: keyword extraction reads the lead of long stories only (news puts the key facts first)
@@ -73,6 +73,13 @@ def section_from(article: CleanArticle) -> str | None:
         if len(parts) > 1 and not parts[0].isdigit():
             return parts[0].lower()
     return None
+
+
+def warm_up(settings: EnrichSettings | None = None) -> None:
+    """Build the cached detector and gazetteers now rather than on the first article."""
+    s = settings or get_enrich_settings()
+    detect_language("warm up the language models", tuple(s.languages))
+    extract_entities("Warm up in London.", language=None)
 
 
 def enrich_article(article: CleanArticle, now: datetime | None = None, *,

@@ -101,7 +101,7 @@ SPEECH = frozenset("said says told added asked explained insisted argued claimed
 _SENTENCES = re.compile(r"(?<=[.!?…])[\"”’)]*\s+|\n+")
 _TOKENS = re.compile(r"[\w][\w'’\-.&]*[\w]|[\w]|[^\w\s]")
 _ACRONYM = re.compile(r"^[A-Z][A-Z0-9&]{1,6}s?$")
-_BASED = re.compile(r"^([A-Z][\w.]+(?:[ -][A-Z][\w.]+)?)-based$")
+_BASED = re.compile(r"^([A-Z][\w.]+(?:[ -][A-Z][\w.]+)?)-(based|born|led|owned|backed|run|made)$")
 _ADVERB = re.compile(r"^[A-Z][a-z]{3,}(ally|ully|ently|antly|ously|ively|ately|ily|arly|edly)$")
 _CAMEL = re.compile(r"^(?!Mc|Mac|O')[A-Z][a-z]{2,}[A-Z]\w*$")
 _DASH_PARTICLE = re.compile(r"^(al|el|bin|ibn|abu|abd|ul)-[A-Z]", re.I)
@@ -219,8 +219,9 @@ def build_gazetteer(city_min_population: int = 50_000, extra: tuple[str, ...] = 
     for line in text.splitlines():
         if not line.strip() or line.startswith("#"):
             continue
-        for n in (n.strip() for n in line.split("|")):
-            gaz.add(n, ORG)  # each alias keeps its surface form
+        names = [n.strip() for n in line.split("|")]
+        for n in names:
+            gaz.add(n, ORG, canonical=names[0])  # aliases merge under the first name
     for canonical, aliases in _COUNTRY_ALIASES.items():
         for n in (canonical, *aliases):
             gaz.add(n, PLACE)
@@ -284,9 +285,16 @@ def _mentions(text: str) -> tuple[list[Mention], set[str], Counter]:
         while i < n:
             tok = toks[i]
             based = _BASED.match(tok)
-            if based and based.group(1) not in BLOCK:
-                mentions.append(Mention(tokens=[based.group(1)], sentence_start=False,
-                                        prev="based", type=PLACE))
+            if based:
+                stem = based.group(1)
+                hit = None if stem in BLOCK else (
+                    (PLACE,) if based.group(2) in ("based", "born") else None)
+                if hit:
+                    mentions.append(Mention(tokens=[stem], sentence_start=False,
+                                            prev="based", type=PLACE))
+                elif stem not in BLOCK:  # "US-led": typed by the gazetteer if known
+                    mentions.append(Mention(tokens=[stem], sentence_start=False, prev="led",
+                                            next="-"))
                 i += 1
                 continue
             if not _is_cap(tok):
@@ -379,7 +387,8 @@ class RuleExtractor:
         # 1. gazetteer on the whole run (with and without a leading "The")
         for cand in (name, " ".join(tokens[1:]) if tokens[0] == "The" else None):
             if cand and (hit := self.gaz.get(cand)):
-                return [Mention(tokens, False, type=hit[0], name=cand, strong=True)]
+                return [Mention(tokens, False, type=hit[0], name=hit[1] if hit[0] == ORG else cand,
+                                strong=True)]
         # 2. coordination: "Iraq and Syria", "Kingfisher Airlines and SpiceJet"
         if "and" in tokens:
             parts, cur = [], []
@@ -439,6 +448,8 @@ class RuleExtractor:
         if len(tokens) > 1 and all(self.gaz.get(t) for t in tokens):
             return [Mention([t], False, type=self.gaz.get(t)[0], name=t, strong=True)
                     for t in tokens]
+        if len(tokens) > 1 and any(_ACRONYM.match(t) and t not in BLOCK for t in tokens):
+            return [Mention(tokens, False, type=ORG, name=name, strong=True)]
         # 6. acronyms and CamelCase brands are organisations
         if len(tokens) == 1 and (_ACRONYM.match(name) or _CAMEL.match(name)):
             return [Mention(tokens, False, type=ORG, name=name, strong=True)]

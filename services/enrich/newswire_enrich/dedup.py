@@ -1,0 +1,124 @@
+"""Near-duplicate detection with MinHash LSH kept in Redis (redis.asyncio).
+
+Each article's text (title + body, lower-cased word 5-shingles) gets a MinHash signature of
+`num_perm` permutations (datasketch). The signature is cut into `bands` bands of `rows` rows
+(chosen by datasketch for the Jaccard `threshold`); every band is hashed into a Redis set
+
+    {prefix}:b:{band}:{hash}  -> article ids sharing that band
+    {prefix}:sig:{id}         -> the signature (uint64 bytes), to check candidates' similarity
+    {prefix}:of:{id}          -> the original an article was found to duplicate
+
+A candidate counts only when the estimated Jaccard similarity of the signatures reaches the
+threshold. The article's own id is never a candidate, so a re-delivered article (same id)
+is not its own duplicate; a copy of a copy reports the first original.
+"""
+
+import hashlib
+import re
+from functools import lru_cache
+
+import numpy as np
+from datasketch import MinHash
+from redis.asyncio import Redis
+
+_WORD = re.compile(r"\w+")
+SHINGLE = 5
+
+
+@lru_cache(maxsize=8)
+def _bands(threshold: float, num_perm: int) -> tuple[int, int]:
+    from datasketch.lsh import _optimal_param
+
+    return _optimal_param(threshold, num_perm, 0.5, 0.5)
+
+
+@lru_cache(maxsize=4)
+def _template(num_perm: int) -> MinHash:
+    return MinHash(num_perm=num_perm, seed=1)
+
+
+def shingles(text: str, size: int = SHINGLE) -> set[bytes]:
+    words = _WORD.findall(text.casefold())
+    if len(words) < size:
+        return {" ".join(words).encode()} if words else set()
+    return {" ".join(words[i:i + size]).encode() for i in range(len(words) - size + 1)}
+
+
+def signature(text: str, num_perm: int = 128) -> np.ndarray:
+    mh = MinHash(num_perm=num_perm, seed=1, permutations=_template(num_perm).permutations)
+    mh.update_batch(list(shingles(text)))
+    return mh.hashvalues.astype(np.uint64)
+
+
+def similarity(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.count_nonzero(a == b)) / len(a)
+
+
+class NearDuplicateIndex:
+    """Find and remember near-duplicate articles in Redis."""
+
+    def __init__(self, redis: Redis, *, threshold: float = 0.8, num_perm: int = 128,
+                 prefix: str = "newswire:dedup") -> None:
+        self.redis = redis
+        self.threshold = threshold
+        self.num_perm = num_perm
+        self.prefix = prefix
+        self.bands, self.rows = _bands(threshold, num_perm)
+
+    def _band_keys(self, sig: np.ndarray) -> list[str]:
+        keys = []
+        for b in range(self.bands):
+            chunk = sig[b * self.rows:(b + 1) * self.rows].tobytes()
+            keys.append(f"{self.prefix}:b:{b}:{hashlib.blake2b(chunk, digest_size=8).hexdigest()}")
+        return keys
+
+    async def find(self, article_id: str, text: str,
+                   sig: np.ndarray | None = None) -> str | None:
+        """Id of an already stored article whose text is nearly the same, else None."""
+        sig = signature(text, self.num_perm) if sig is None else sig
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for key in self._band_keys(sig):
+                pipe.smembers(key)
+            members = await pipe.execute()
+        candidates = sorted({m.decode() if isinstance(m, bytes) else m
+                             for group in members for m in group} - {article_id})
+        if not candidates:
+            return None
+        stored = await self.redis.mget([f"{self.prefix}:sig:{c}" for c in candidates])
+        best, best_sim = None, 0.0
+        for cand, raw in zip(candidates, stored):
+            if raw is None:
+                continue
+            sim = similarity(sig, np.frombuffer(raw, dtype=np.uint64))
+            if sim >= self.threshold and sim > best_sim:
+                best, best_sim = cand, sim
+        if best is None:
+            return None
+        original = await self.redis.get(f"{self.prefix}:of:{best}")
+        if original is not None:
+            original = original.decode() if isinstance(original, bytes) else original
+            if original != article_id:
+                return original
+        return best
+
+    async def add(self, article_id: str, text: str, sig: np.ndarray | None = None,
+                  duplicate_of: str | None = None) -> None:
+        sig = signature(text, self.num_perm) if sig is None else sig
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for key in self._band_keys(sig):
+                pipe.sadd(key, article_id)
+            pipe.set(f"{self.prefix}:sig:{article_id}", sig.tobytes())
+            if duplicate_of:
+                pipe.set(f"{self.prefix}:of:{article_id}", duplicate_of)
+            await pipe.execute()
+
+    async def check_and_add(self, article_id: str, text: str) -> str | None:
+        """Find a near duplicate of the article, then remember the article; idempotent."""
+        sig = signature(text, self.num_perm)
+        found = await self.find(article_id, text, sig)
+        await self.add(article_id, text, sig, duplicate_of=found)
+        return found
+
+
+def dedup_text(title: str, body: str) -> str:
+    return f"{title}\n\n{body}"
