@@ -25,7 +25,8 @@ __all__ = ["enrich_article", "detect_language", "extract_keywords", "summarise",
 WORDS_PER_MINUTE = 230
 #: keyword extraction reads the lead of long stories only (news puts the key facts first)
 KEYWORD_CHARS = 3000
-_ABBREV = r"(?<!\bMr)(?<!\bMrs)(?<!\bMs)(?<!\bDr)(?<!\bSt)(?<!\bNo)(?<!\bvs)(?<!\b[A-Z])"
+_ABBREV = (r"(?<!\bMr\.)(?<!\bMrs\.)(?<!\bMs\.)(?<!\bDr\.)(?<!\bSt\.)(?<!\bNo\.)"
+           r"(?<!\bvs\.)(?<!\b[A-Z]\.)")
 _SENTENCE_END = re.compile(_ABBREV + r"(?<=[.!?])[\"”’]?\s+(?=[\"“‘'A-Z0-9])")
 
 

@@ -45,7 +45,8 @@ def shingles(text: str, size: int = SHINGLE) -> set[bytes]:
 
 
 def signature(text: str, num_perm: int = 128) -> np.ndarray:
-    mh = MinHash(num_perm=num_perm, seed=1, permutations=_template(num_perm).permutations)
+    tpl = _template(num_perm)
+    mh = MinHash(num_perm=num_perm, seed=1, permutations=tpl.permutations, scheme=tpl.scheme)
     mh.update_batch(list(shingles(text)))
     return mh.hashvalues.astype(np.uint64)
 

@@ -383,7 +383,9 @@ class RuleExtractor:
         if len(tokens) == 1 and name in BLOCK:
             return []
         if len(tokens) == 1 and (m.prev or "") in ORG_CONTEXT:
-            return [Mention(tokens, False, type=ORG, name=name, strong=True)]
+            hit = self.gaz.get(name)
+            return [Mention(tokens, False, type=ORG, strong=True,
+                            name=hit[1] if hit and hit[0] == ORG else name)]
         # 1. gazetteer on the whole run (with and without a leading "The")
         for cand in (name, " ".join(tokens[1:]) if tokens[0] == "The" else None):
             if cand and (hit := self.gaz.get(cand)):
