@@ -297,7 +297,8 @@ def _mentions(text: str) -> tuple[list[Mention], set[str], Counter]:
                                             next="-"))
                 i += 1
                 continue
-            if not _is_cap(tok):
+            c = tok[0]
+            if not c.isupper() and not (c.islower() and "-" in tok and _DASH_PARTICLE.match(tok)):
                 i += 1
                 continue
             start = i

@@ -9,11 +9,9 @@ is dropped when its words are a subset or superset of a better one. Lower score 
 
 import math
 import re
-from collections import defaultdict
 from functools import lru_cache
 import importlib.util
 from pathlib import Path
-from statistics import median
 
 _SENT = re.compile(r"(?<=[.!?])\s+|\n+")
 _TOKEN = re.compile(r"[^\W\d_][\w'’\-]*[^\W_]|[^\W\d_]|\d[\d.,]*|[^\w\s]")
@@ -38,42 +36,54 @@ def extract_keywords(text: str, language: str | None = "en", top: int = 8,
                      max_ngram: int = 3) -> list[str]:
     stop = stopwords(language)
     sentences = [s for s in _SENT.split(text) if s.strip()]
-    tf: dict[str, int] = defaultdict(int)
-    tf_upper: dict[str, int] = defaultdict(int)
-    tf_acro: dict[str, int] = defaultdict(int)
-    sent_ids: dict[str, list[int]] = defaultdict(list)
-    left: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    right: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    chunks: list[list[tuple[str, str]]] = []  # (lower, surface) runs between punctuation
+    tf: dict[str, int] = {}
+    tf_upper: dict[str, int] = {}
+    sent_ids: dict[str, list[int]] = {}
+    pairs: dict[tuple[str, str], int] = {}
+    chunks: list[list[str]] = []  # lower-cased runs of words between punctuation and numbers
+    is_punct = _PUNCT.match
 
     for s_idx, sentence in enumerate(sentences):
-        chunk: list[tuple[str, str]] = []
+        chunk: list[str] = []
         prev: str | None = None
         for pos, tok in enumerate(_TOKEN.findall(sentence)):
-            if _PUNCT.match(tok) or tok[0].isdigit():
+            c = tok[0]
+            if c.isdigit() or (not c.isalpha() and is_punct(tok)):
                 if chunk:
                     chunks.append(chunk)
                 chunk, prev = [], None
                 continue
-            tok = tok.rstrip("'’")
+            if tok[-1] in "'’":
+                tok = tok.rstrip("'’")
             low = tok.lower()
             if low.endswith(("'s", "’s")):
                 low, tok = low[:-2], tok[:-2]
-            tf[low] += 1
-            sent_ids[low].append(s_idx)
-            if len(tok) > 1 and tok.isupper():
-                tf_acro[low] += 1
-            elif pos > 0 and tok[0].isupper():
-                tf_upper[low] += 1
+            tf[low] = tf.get(low, 0) + 1
+            ids = sent_ids.get(low)
+            if ids is None:
+                sent_ids[low] = [s_idx]
+            else:
+                ids.append(s_idx)
+            if pos > 0 and c.isupper():  # capitalised (or an acronym) inside a sentence
+                tf_upper[low] = tf_upper.get(low, 0) + 1
             if prev is not None:
-                left[low][prev] += 1
-                right[prev][low] += 1
+                key = (prev, low)
+                pairs[key] = pairs.get(key, 0) + 1
             prev = low
-            chunk.append((low, tok))
+            chunk.append(low)
         if chunk:
             chunks.append(chunk)
     if not tf:
         return []
+    l_distinct: dict[str, int] = {}
+    l_total: dict[str, int] = {}
+    r_distinct: dict[str, int] = {}
+    r_total: dict[str, int] = {}
+    for (a_, b_), n in pairs.items():
+        l_distinct[b_] = l_distinct.get(b_, 0) + 1
+        l_total[b_] = l_total.get(b_, 0) + n
+        r_distinct[a_] = r_distinct.get(a_, 0) + 1
+        r_total[a_] = r_total.get(a_, 0) + n
 
     valid = [t for t in tf if t not in stop and len(t) > 1]
     if not valid:
@@ -86,28 +96,28 @@ def extract_keywords(text: str, language: str | None = "en", top: int = 8,
     score: dict[str, float] = {}
     for t in valid:
         f = tf[t]
-        casing = max(tf_acro[t], tf_upper[t]) / (1.0 + math.log(f))
-        position = math.log(math.log(3.0 + median(sent_ids[t])))
+        casing = tf_upper.get(t, 0) / (1.0 + math.log(f))
+        ids = sent_ids[t]
+        position = math.log(math.log(3.0 + ids[len(ids) // 2]))  # ids are sorted: median
         frequency = f / (mean + std)
-        lsum, rsum = sum(left[t].values()), sum(right[t].values())
-        wl = len(left[t]) / lsum if lsum else 0.0
-        wr = len(right[t]) / rsum if rsum else 0.0
+        lt, rt = l_total.get(t, 0), r_total.get(t, 0)
+        wl = l_distinct[t] / lt if lt else 0.0
+        wr = r_distinct[t] / rt if rt else 0.0
         rel = 1.0 + (wl + wr) * (f / max_tf)
-        different = len(set(sent_ids[t])) / n_sent
+        different = len(set(ids)) / n_sent
         score[t] = (rel * position) / (casing + frequency / rel + different / rel)
 
-    cand_tf: dict[tuple[str, ...], int] = defaultdict(int)
-    for chunk in chunks:
-        words = [w for w, _ in chunk]
-        for i in range(len(words)):
-            if words[i] in stop or words[i] not in score:
+    cand_tf: dict[tuple[str, ...], int] = {}
+    for words in chunks:
+        n = len(words)
+        for i in range(n):
+            if words[i] not in score:
                 continue
-            for j in range(i, min(i + max_ngram, len(words))):
-                if j > i and not words[j].isalpha() and "-" not in words[j] and "'" not in words[j]:
-                    break
+            for j in range(i, min(i + max_ngram, n)):
                 if words[j] not in score:
                     break
-                cand_tf[tuple(words[i:j + 1])] += 1
+                key = tuple(words[i:j + 1])
+                cand_tf[key] = cand_tf.get(key, 0) + 1
 
     ranked: list[tuple[float, tuple[str, ...]]] = []
     for cand, f in cand_tf.items():

@@ -39,7 +39,7 @@ def detect_language(text: str, languages: tuple[str, ...] | None = None) -> str 
         from .settings import get_enrich_settings
 
         languages = tuple(get_enrich_settings().languages)
-    sample = text[:500].strip()  # title and lead: enough for lingua, 3x faster than 1500
+    sample = text[:400].strip()  # title and lead: enough for lingua, ~3x faster than 1500
     if not sample:
         return None
     found = language_detector(languages).detect_language_of(sample)
