@@ -1,8 +1,9 @@
 """Near-duplicate detection with MinHash LSH kept in Redis (redis.asyncio).
 
 Each article's text (title + body, lower-cased word 5-shingles) gets a MinHash signature of
-`num_perm` permutations (datasketch). The signature is cut into `bands` bands of `rows` rows
-(chosen by datasketch for the Jaccard `threshold`); every band is hashed into a Redis set
+`num_perm` permutations (numpy universal hashing; datasketch is not imported because it
+pulls in scipy, ~70 MB RSS). The signature is cut into `bands` bands of `rows` rows (chosen for the Jaccard
+`threshold` as datasketch does); every band is hashed into a Redis set
 
     {prefix}:b:{band}:{hash}  -> article ids sharing that band
     {prefix}:sig:{id}         -> the signature (uint64 bytes), to check candidates' similarity
@@ -15,40 +16,62 @@ is not its own duplicate; a copy of a copy reports the first original.
 
 import hashlib
 import re
+import zlib
 from functools import lru_cache
 
 import numpy as np
-from datasketch import MinHash
 from redis.asyncio import Redis
 
 _WORD = re.compile(r"\w+")
 SHINGLE = 5
+_PRIME = np.uint64((1 << 61) - 1)
+_MAX32 = np.uint64((1 << 32) - 1)
 
 
 @lru_cache(maxsize=8)
 def _bands(threshold: float, num_perm: int) -> tuple[int, int]:
-    from datasketch.lsh import _optimal_param
+    """(bands, rows) minimising equal-weighted false positive and negative probability mass
+    of the LSH S-curve around `threshold` (the same choice datasketch's MinHashLSH makes)."""
+    def integral(f, lo: float, hi: float, steps: int = 200) -> float:
+        width = (hi - lo) / steps
+        return sum(f(lo + (i + 0.5) * width) for i in range(steps)) * width
 
-    return _optimal_param(threshold, num_perm, 0.5, 0.5)
+    best, best_err = (1, num_perm), float("inf")
+    for bands in range(1, num_perm + 1):
+        for rows in range(1, num_perm // bands + 1):
+            fp = integral(lambda s: 1 - (1 - s ** rows) ** bands, 0.0, threshold)
+            fn = integral(lambda s: (1 - s ** rows) ** bands, threshold, 1.0)
+            if 0.5 * fp + 0.5 * fn < best_err:
+                best, best_err = (bands, rows), 0.5 * fp + 0.5 * fn
+    return best
 
 
 @lru_cache(maxsize=4)
-def _template(num_perm: int) -> MinHash:
-    return MinHash(num_perm=num_perm, seed=1)
+def _permutations(num_perm: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.RandomState(seed)
+    a = rng.randint(1, (1 << 61) - 1, size=num_perm, dtype=np.uint64)
+    b = rng.randint(0, (1 << 61) - 1, size=num_perm, dtype=np.uint64)
+    return a, b
 
 
-def shingles(text: str, size: int = SHINGLE) -> set[bytes]:
+def shingles(text: str, size: int = SHINGLE) -> set[str]:
     words = _WORD.findall(text.casefold())
     if len(words) < size:
-        return {" ".join(words).encode()} if words else set()
-    return {" ".join(words[i:i + size]).encode() for i in range(len(words) - size + 1)}
+        return {" ".join(words)} if words else set()
+    return {" ".join(words[i:i + size]) for i in range(len(words) - size + 1)}
 
 
 def signature(text: str, num_perm: int = 128) -> np.ndarray:
-    tpl = _template(num_perm)
-    mh = MinHash(num_perm=num_perm, seed=1, permutations=tpl.permutations, scheme=tpl.scheme)
-    mh.update_batch(list(shingles(text)))
-    return mh.hashvalues.astype(np.uint64)
+    """MinHash signature: per permutation the minimum of (a*h + b) mod p over the shingles'
+    32-bit hashes h (universal hashing, as in datasketch's classic MinHash)."""
+    grams = shingles(text)
+    if not grams:
+        return np.full(num_perm, _MAX32, dtype=np.uint64)
+    hashes = np.fromiter((zlib.crc32(g.encode()) for g in grams), dtype=np.uint64,
+                         count=len(grams))
+    a, b = _permutations(num_perm)
+    values = (np.outer(hashes, a) + b) % _PRIME & _MAX32
+    return values.min(axis=0).astype(np.uint64)
 
 
 def similarity(a: np.ndarray, b: np.ndarray) -> float:
