@@ -39,7 +39,8 @@ def main() -> None:
     from newswire_enrich.language import detect_language
 
     now = datetime.now(UTC)
-    rows = [json.loads(line) for line in open(args.corpus, encoding="utf-8") if line.strip()]
+    with open(args.corpus, encoding="utf-8") as fh:
+        rows = [json.loads(line) for line in fh if line.strip()]
     if args.limit:
         rows = rows[: args.limit]
     articles = [CleanArticle(article_id=r["id"], trace_id="bench", received_at=now,

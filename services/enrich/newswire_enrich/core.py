@@ -19,8 +19,17 @@ from .keywords import extract_keywords as _yake
 from .language import detect_language, normalise_language
 from .settings import EnrichSettings, get_enrich_settings
 
-__all__ = ["enrich_article", "detect_language", "extract_keywords", "summarise", "slug_from",
-           "section_from", "reading_time", "warm_up", "WORDS_PER_MINUTE"]
+__all__ = [
+    "WORDS_PER_MINUTE",
+    "detect_language",
+    "enrich_article",
+    "extract_keywords",
+    "reading_time",
+    "section_from",
+    "slug_from",
+    "summarise",
+    "warm_up",
+]
 
 WORDS_PER_MINUTE = 230
 #: keyword extraction reads the lead of long stories only (news puts the key facts first)

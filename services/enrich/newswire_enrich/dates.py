@@ -27,7 +27,7 @@ def resolve_published_at(raw: str | None, received_at: datetime,
     import dateparser
 
     base = _aware(received_at).astimezone(UTC).replace(tzinfo=None)
-    text = re.sub(r"^(published|updated|posted)( on)?:?\s*", "", raw.strip(), flags=re.I)
+    text = re.sub(r"^(published|updated|posted)( on)?:?\s*", "", raw.strip(), flags=re.IGNORECASE)
     found = dateparser.parse(text, languages=["en"], settings={
         "RELATIVE_BASE": base, "PREFER_DATES_FROM": "past", "RETURN_AS_TIMEZONE_AWARE": True,
         "TIMEZONE": "UTC", "TO_TIMEZONE": "UTC"})

@@ -39,8 +39,8 @@ def _bands(threshold: float, num_perm: int) -> tuple[int, int]:
     best, best_err = (1, num_perm), float("inf")
     for bands in range(1, num_perm + 1):
         for rows in range(1, num_perm // bands + 1):
-            fp = integral(lambda s: 1 - (1 - s ** rows) ** bands, 0.0, threshold)
-            fn = integral(lambda s: (1 - s ** rows) ** bands, threshold, 1.0)
+            fp = integral(lambda s, r=rows, b=bands: 1 - (1 - s ** r) ** b, 0.0, threshold)
+            fn = integral(lambda s, r=rows, b=bands: (1 - s ** r) ** b, threshold, 1.0)
             if 0.5 * fp + 0.5 * fn < best_err:
                 best, best_err = (bands, rows), 0.5 * fp + 0.5 * fn
     return best

@@ -57,7 +57,7 @@ def eval_entities(path: str | Path | None = None, *, pipeline: str | None = None
             if not ok:
                 fn[t] += 1
                 if errors is not None:
-                    errors.append(("FN", row["bbc_id"], t, sorted(keys)[0]))
+                    errors.append(("FN", row["bbc_id"], t, min(keys)))
     result = {t: _prf(tp[t], fp[t], fn[t]) for t in TYPES}
     result["overall"] = _prf(sum(tp.values()), sum(fp.values()), sum(fn.values()))
     result["paragraphs"] = len(rows)

@@ -7,10 +7,10 @@ sentence chunk with no stop word and no digits; a candidate
 is dropped when its words are a subset or superset of a better one. Lower score = better.
 """
 
+import importlib.util
 import math
 import re
 from functools import lru_cache
-import importlib.util
 from pathlib import Path
 
 _SENT = re.compile(r"(?<=[.!?])\s+|\n+")

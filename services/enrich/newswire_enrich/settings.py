@@ -10,11 +10,10 @@
 """
 
 from functools import lru_cache
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic import field_validator
-from typing import Annotated
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_LANGUAGES = ("en,de,fr,es,it,pt,nl,sv,da,nb,fi,pl,cs,ro,hu,el,tr,ru,uk,ar,fa,he,hi,"
                      "zh,ja,ko,id,vi")

@@ -1,14 +1,13 @@
 """Enrich stage: articles.clean -> enrich_article() + near-duplicate lookup -> articles.enriched."""
 
 import anyio
-from redis.asyncio import Redis
-
 from newswire_common.broker import article_headers, make_broker, stage_subscriber
 from newswire_common.contracts import CleanArticle, EnrichedArticle
 from newswire_common.logging import get_logger
 from newswire_common.settings import get_settings
 from newswire_common.streams import Stream
 from newswire_common.worker import worker_app
+from redis.asyncio import Redis
 
 from .core import enrich_article, warm_up
 from .dedup import NearDuplicateIndex, dedup_text

@@ -3,9 +3,8 @@
 import uuid
 
 import pytest
-from redis.asyncio import Redis
-
 from newswire_enrich.dedup import NearDuplicateIndex, dedup_text, signature, similarity
+from redis.asyncio import Redis
 
 
 @pytest.fixture

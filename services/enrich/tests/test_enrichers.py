@@ -3,14 +3,17 @@
 from datetime import UTC, datetime
 
 import pytest
-
-from newswire_enrich.core import (enrich_article, extract_keywords, section_from, slug_from,
-                                  summarise)
+from newswire_enrich.core import (
+    enrich_article,
+    extract_keywords,
+    section_from,
+    slug_from,
+    summarise,
+)
 from newswire_enrich.dates import resolve_published_at
 from newswire_enrich.entities import extract_entities
 from newswire_enrich.keywords import stopwords
 from newswire_enrich.language import detect_language, normalise_language
-
 
 RECEIVED = datetime(2014, 6, 26, 9, 30, tzinfo=UTC)  # a Thursday, as in conftest
 
