@@ -8,10 +8,13 @@ pulls in scipy, ~70 MB RSS). The signature is cut into `bands` bands of `rows` r
     {prefix}:b:{band}:{hash}  -> article ids sharing that band
     {prefix}:sig:{id}         -> the signature (uint64 bytes), to check candidates' similarity
     {prefix}:of:{id}          -> the original an article was found to duplicate
+    {prefix}:seq:{id}         -> first-seen order (INCR {prefix}:counter), kept on redelivery
 
 A candidate counts only when the estimated Jaccard similarity of the signatures reaches the
 threshold. The article's own id is never a candidate, so a re-delivered article (same id)
-is not its own duplicate; a copy of a copy reports the first original.
+is not its own duplicate, and on redelivery only articles first seen before it count (the
+original never becomes a duplicate of its later copy); a copy of a copy reports the first
+original.
 """
 
 import hashlib
@@ -96,9 +99,26 @@ class NearDuplicateIndex:
             keys.append(f"{self.prefix}:b:{b}:{hashlib.blake2b(chunk, digest_size=8).hexdigest()}")
         return keys
 
+    async def _seq(self, article_id: str) -> int | None:
+        value = await self.redis.get(f"{self.prefix}:seq:{article_id}")
+        return int(value) if value is not None else None
+
+    async def _register(self, article_id: str) -> int:
+        """The article's first-seen sequence number (kept on redelivery)."""
+        seq = await self._seq(article_id)
+        if seq is None:
+            number = await self.redis.incr(f"{self.prefix}:counter")
+            await self.redis.set(f"{self.prefix}:seq:{article_id}", number, nx=True)
+            seq = await self._seq(article_id)
+        return int(seq)
+
     async def find(self, article_id: str, text: str,
                    sig: np.ndarray | None = None) -> str | None:
-        """Id of an already stored article whose text is nearly the same, else None."""
+        """Id of an article stored before this one whose text is nearly the same, else None.
+
+        For an article already seen (a redelivery) only articles first seen before it count,
+        so re-processing the original never reports a later copy.
+        """
         sig = signature(text, self.num_perm) if sig is None else sig
         async with self.redis.pipeline(transaction=False) as pipe:
             for key in self._band_keys(sig):
@@ -108,6 +128,12 @@ class NearDuplicateIndex:
                              for group in members for m in group} - {article_id})
         if not candidates:
             return None
+        own_seq = await self._seq(article_id)
+        if own_seq is not None:
+            seqs = await self.redis.mget([f"{self.prefix}:seq:{c}" for c in candidates])
+            candidates = [c for c, q in zip(candidates, seqs) if q is not None and int(q) < own_seq]
+            if not candidates:
+                return None
         stored = await self.redis.mget([f"{self.prefix}:sig:{c}" for c in candidates])
         best, best_sim = None, 0.0
         for cand, raw in zip(candidates, stored):
@@ -139,6 +165,7 @@ class NearDuplicateIndex:
     async def check_and_add(self, article_id: str, text: str) -> str | None:
         """Find a near duplicate of the article, then remember the article; idempotent."""
         sig = signature(text, self.num_perm)
+        await self._register(article_id)
         found = await self.find(article_id, text, sig)
         await self.add(article_id, text, sig, duplicate_of=found)
         return found

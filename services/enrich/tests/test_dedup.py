@@ -49,3 +49,12 @@ async def test_redelivered_article_is_not_its_own_duplicate(index, bbc):
     assert await index.check_and_add("same-id", text) is None  # at-least-once redelivery
     assert await index.find("same-id", text) is None
     assert await index.find("another-id", text) == "same-id"
+
+
+async def test_redelivered_original_does_not_point_at_its_later_copy(index, bbc):
+    story = bbc("bbc-sport-066")
+    text = dedup_text(story["title"], story["text"])
+    assert await index.check_and_add("first", text) is None
+    assert await index.check_and_add("later-copy", text) == "first"
+    assert await index.check_and_add("first", text) is None  # redelivered original
+    assert await index.check_and_add("later-copy", text) == "first"  # redelivered copy
