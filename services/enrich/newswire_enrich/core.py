@@ -1,55 +1,70 @@
-"""Enrichment: language, keywords, summary and reading figures for a cleaned article.
+"""Enrichment of a cleaned article: language, entities, keywords, summary, reading figures,
+publication date, slug and section.
 
-Pure functions, no I/O (near-duplicate lookups need Redis and live in the worker).
+Pure functions, no I/O (near-duplicate lookups need Redis: see dedup.py and the worker).
+Heavy objects (lingua detector, gazetteers) are built once per process and cached.
 """
 
 import math
 import re
 from datetime import datetime
-from functools import lru_cache
 from urllib.parse import urlsplit
 
 from newswire_common.contracts import CleanArticle, EnrichedArticle, utcnow
 from newswire_common.ids import slugify_name
 
+from .dates import resolve_published_at
+from .entities import extract_entities
+from .keywords import extract_keywords as _yake
+from .language import detect_language, normalise_language
+from .settings import EnrichSettings, get_enrich_settings
+
+__all__ = [
+    "WORDS_PER_MINUTE",
+    "detect_language",
+    "enrich_article",
+    "extract_keywords",
+    "reading_time",
+    "section_from",
+    "slug_from",
+    "summarise",
+    "warm_up",
+]
+
 WORDS_PER_MINUTE = 230
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"“A-Z0-9])")
-
-
-@lru_cache(maxsize=1)
-def _language_detector():  # built once: loading the models takes a moment
-    from lingua import LanguageDetectorBuilder
-
-    # Low-accuracy mode keeps memory small; articles are long enough for it to be reliable.
-    return LanguageDetectorBuilder.from_all_languages().with_low_accuracy_mode().build()
-
-
-def detect_language(text: str) -> str | None:
-    language = _language_detector().detect_language_of(text[:2000])
-    return language.iso_code_639_1.name.lower() if language else None
+#: keyword extraction reads the lead of long stories only (news puts the key facts first)
+KEYWORD_CHARS = 3000
+_ABBREV = (r"(?<!\bMr\.)(?<!\bMrs\.)(?<!\bMs\.)(?<!\bDr\.)(?<!\bSt\.)(?<!\bNo\.)"
+           r"(?<!\bvs\.)(?<!\b[A-Z]\.)")
+_SENTENCE_END = re.compile(_ABBREV + r"(?<=[.!?])[\"”’]?\s+(?=[\"“‘'A-Z0-9])")
 
 
 def extract_keywords(text: str, language: str | None, top: int = 8) -> list[str]:
-    import yake
-
-    extractor = yake.KeywordExtractor(lan=language or "en", n=2, top=top, dedupLim=0.7)
-    seen: list[str] = []
-    for phrase, _score in extractor.extract_keywords(text):
-        phrase = phrase.lower()
-        if phrase not in seen:
-            seen.append(phrase)
-    return seen[:top]
+    """5-10 lower-case key phrases without stop words (YAKE scoring)."""
+    top = min(10, max(5, top))
+    return _yake(text[:KEYWORD_CHARS], language or "en", top=top)
 
 
 def summarise(body: str, max_sentences: int = 2) -> str:
+    """The first 1-3 sentences of the story (extractive); datelines and short lines skipped."""
+    max_sentences = min(3, max(1, max_sentences))
     sentences: list[str] = []
     for paragraph in body.split("\n\n"):
+        paragraph = " ".join(paragraph.split())
         if len(paragraph.split()) < 8:
             continue
-        sentences.extend(_SENTENCE_END.split(paragraph))
+        for sentence in _SENTENCE_END.split(paragraph):
+            if len(sentence.split()) >= 4:
+                sentences.append(sentence.strip())
         if len(sentences) >= max_sentences:
             break
+    if not sentences and body.strip():
+        sentences = [_SENTENCE_END.split(" ".join(body.split()))[0]]
     return " ".join(sentences[:max_sentences])
+
+
+def reading_time(words: int) -> int:
+    return max(1, math.ceil(words / WORDS_PER_MINUTE))
 
 
 def slug_from(article: CleanArticle) -> str:
@@ -70,18 +85,32 @@ def section_from(article: CleanArticle) -> str | None:
     return None
 
 
-def enrich_article(article: CleanArticle, now: datetime | None = None) -> EnrichedArticle:
+def warm_up(settings: EnrichSettings | None = None) -> None:
+    """Build the cached detector and gazetteers now rather than on the first article."""
+    s = settings or get_enrich_settings()
+    detect_language("warm up the language models", tuple(s.languages))
+    extract_entities("Warm up in London.", language=None)
+
+
+def enrich_article(article: CleanArticle, now: datetime | None = None, *,
+                   settings: EnrichSettings | None = None,
+                   entity_pipeline: str | None = None) -> EnrichedArticle:
+    s = settings or get_enrich_settings()
     text = f"{article.title}\n\n{article.body}"
-    language = article.language or detect_language(text)
+    language = normalise_language(article.language) or detect_language(
+        text, tuple(s.languages))
     words = len(article.body.split())
     return EnrichedArticle(
-        **article.model_dump(exclude={"language", "section"}),
+        **article.model_dump(exclude={"language", "section", "published_at"}),
         language=language,
         section=section_from(article),
+        published_at=resolve_published_at(article.published_at_raw, article.received_at,
+                                          article.published_at),
         enriched_at=now or utcnow(),
-        keywords=extract_keywords(text, language),
-        summary=summarise(article.body),
+        entities=extract_entities(text, pipeline=entity_pipeline, language=language),
+        keywords=extract_keywords(text, language, s.keywords_top),
+        summary=summarise(article.body, s.summary_sentences),
         word_count=words,
-        reading_time_minutes=max(1, math.ceil(words / WORDS_PER_MINUTE)),
+        reading_time_minutes=reading_time(words),
         slug=slug_from(article),
     )

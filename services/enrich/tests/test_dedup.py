@@ -1,0 +1,60 @@
+"""Near-duplicate detection against a real redis-server."""
+
+import uuid
+
+import pytest
+from newswire_enrich.dedup import NearDuplicateIndex, dedup_text, signature, similarity
+from redis.asyncio import Redis
+
+
+@pytest.fixture
+async def index(redis_url):
+    client = Redis.from_url(redis_url)
+    idx = NearDuplicateIndex(client, threshold=0.8, prefix=f"test:{uuid.uuid4().hex}")
+    yield idx
+    await client.aclose()
+
+
+def test_signature_similarity(bbc):
+    a = bbc("bbc-politics-126")["text"]
+    assert similarity(signature(a), signature(a)) == 1.0
+    b = bbc("bbc-sport-246")["text"]
+    assert similarity(signature(a), signature(b)) < 0.2
+
+
+async def test_repost_with_new_url_is_near_duplicate(index, bbc):
+    story = bbc("bbc-politics-126")
+    text = dedup_text(story["title"], story["text"])
+    assert await index.check_and_add("original-id", text) is None
+    # syndicated copy: new id (new URL), a credit line added, one sentence dropped
+    copy = text.replace("\n\n", "\n\n", 1) + "\n\nThis story was first published by BBC News."
+    copy = copy.replace("Mr Blair is at a summit in Brussels, where Iraq and European justice "
+                        "and immigration plans are on the agenda. ", "")
+    assert await index.check_and_add("copy-id", copy) == "original-id"
+    # a copy of the copy still points at the first original
+    assert await index.check_and_add("copy-2", copy + " Updated.") == "original-id"
+
+
+async def test_unrelated_article_is_not_a_duplicate(index, bbc):
+    first = bbc("bbc-business-001")
+    other = bbc("bbc-business-002")  # same section, different story
+    assert await index.check_and_add("b1", dedup_text(first["title"], first["text"])) is None
+    assert await index.check_and_add("b2", dedup_text(other["title"], other["text"])) is None
+
+
+async def test_redelivered_article_is_not_its_own_duplicate(index, bbc):
+    story = bbc("bbc-tech-066")
+    text = dedup_text(story["title"], story["text"])
+    assert await index.check_and_add("same-id", text) is None
+    assert await index.check_and_add("same-id", text) is None  # at-least-once redelivery
+    assert await index.find("same-id", text) is None
+    assert await index.find("another-id", text) == "same-id"
+
+
+async def test_redelivered_original_does_not_point_at_its_later_copy(index, bbc):
+    story = bbc("bbc-sport-066")
+    text = dedup_text(story["title"], story["text"])
+    assert await index.check_and_add("first", text) is None
+    assert await index.check_and_add("later-copy", text) == "first"
+    assert await index.check_and_add("first", text) is None  # redelivered original
+    assert await index.check_and_add("later-copy", text) == "first"  # redelivered copy
