@@ -208,6 +208,29 @@ def clean(paths: list[Path],
 
 
 @app.command()
+def enrich(files: Annotated[list[str] | None, typer.Argument(help="NDJSON files, or - for stdin")] = None,
+           from_raw: Annotated[bool, typer.Option("--from-raw", help="lines are raw articles as "
+                                                  "posted to POST /v1/articles")] = False) -> None:
+    """Enrich NDJSON articles offline (no Redis): one enriched article per line, in order."""
+    import fileinput
+
+    from newswire_enrich.cli import enrich_lines
+
+    with fileinput.input(files or ["-"], encoding="utf-8") as lines:
+        for line in enrich_lines(lines, from_raw):
+            typer.echo(line)
+
+
+@app.command("eval-entities")
+def eval_entities(path: Annotated[Path | None, typer.Argument(help="labelled JSONL")] = None,
+                  errors: Annotated[bool, typer.Option("--errors")] = False) -> None:
+    """Precision, recall and F1 of entity extraction per type on the labelled set."""
+    from newswire_enrich.evaluation import print_eval_entities
+
+    print_eval_entities(path, show_errors=errors)
+
+
+@app.command()
 def status(article_id: Annotated[str | None, typer.Argument(help="one article's id")] = None,
            watch: Annotated[bool, typer.Option("--watch", help="refresh every 2 s")] = False,
            json_output: Annotated[bool, typer.Option("--json")] = False) -> None:
