@@ -12,7 +12,7 @@ SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 WORKERS     ?= 1
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: install venv redis meilisearch run test test-unit lint eval-clean bench-clean clean-var help
+.PHONY: install venv redis meilisearch run test test-unit lint eval-clean bench-clean docs clean-var help
 
 help:
 	@echo "make run    - install what is missing, start Redis, Meilisearch and all services"
@@ -66,6 +66,10 @@ eval-clean: venv
 # Cleaning speed, one process: HTML pages/s and plain-text articles/s.
 bench-clean: venv
 	$(VENV)/bin/python services/clean/bench_clean.py
+
+# AsyncAPI (streams) and OpenAPI (HTTP) documents; also served live at /asyncapi and /docs.
+docs: venv
+	$(VENV)/bin/newswire docs --out docs/api
 
 clean-var:
 	rm -rf var

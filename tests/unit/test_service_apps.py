@@ -27,3 +27,16 @@ def test_search_app_builds():
 
     paths = {route.path for route in create_app().routes}
     assert {"/v1/search", "/v1/stories/{story_id}", "/healthz", "/readyz", "/metrics"} <= paths
+
+
+def test_docs_describe_every_stream_and_http_api(tmp_path):
+    import json
+
+    from newswire_cli.docs import write_docs
+
+    written = {p.name: json.loads(p.read_text()) for p in write_docs(tmp_path)}
+    addresses = {channel["address"] for name, doc in written.items() if name.startswith("asyncapi")
+                 for channel in doc["channels"].values()}
+    assert {"articles.raw", "articles.clean", "articles.enriched", "articles.dead"} <= addresses
+    assert "RawArticle" in written["asyncapi-clean.json"]["components"]["schemas"]
+    assert "/v1/search" in written["openapi-search.json"]["paths"]

@@ -231,6 +231,15 @@ def eval_entities(path: Annotated[Path | None, typer.Argument(help="labelled JSO
 
 
 @app.command()
+def docs(out: Annotated[Path, typer.Option(help="output folder")] = Path("docs/api")) -> None:
+    """Write the AsyncAPI documents of the streams and the OpenAPI documents of the HTTP APIs."""
+    from .docs import write_docs
+
+    for path in write_docs(out):
+        typer.echo(str(path))
+
+
+@app.command()
 def status(article_id: Annotated[str | None, typer.Argument(help="one article's id")] = None,
            watch: Annotated[bool, typer.Option("--watch", help="refresh every 2 s")] = False,
            json_output: Annotated[bool, typer.Option("--json")] = False) -> None:
