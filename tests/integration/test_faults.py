@@ -143,6 +143,11 @@ def test_redis_restart_with_aof(fault_stack, corpus):
     time.sleep(2)
     rpc.supervisor.startProcess("redis:redis")
     settle_and_check(fault_stack, run)
+    # Publishing works again without restarting anything.
+    with fault_stack.ingest_client(timeout=30) as client:
+        again = client.post("/v1/articles", json={"text": "After the Redis restart, the ingest "
+                                                          "API accepts articles as before."})
+        assert again.status_code == 202, again.text
 
 
 def test_poison_in_each_stream_while_articles_flow(fault_stack, corpus):
