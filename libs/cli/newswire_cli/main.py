@@ -72,6 +72,10 @@ def serve(service: Annotated[str, typer.Argument(help="|".join(SERVICES))],
 
         asgi = importlib.import_module(f"newswire_{service}.worker").app
         port = port or WORKER_DEFAULT_PORTS[service]
+    # uvicorn re-raises SIGTERM/SIGINT after its graceful shutdown, which would end the process
+    # "killed by signal"; with these no-op handlers in place a clean shutdown exits 0.
+    for stop_signal in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop_signal, lambda *_: None)
     uvicorn.run(asgi, host=host, port=port, log_config=None, access_log=False,
                 timeout_graceful_shutdown=30, lifespan="on")
 
