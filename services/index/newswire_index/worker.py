@@ -46,6 +46,19 @@ async def author_counts(author_ids: list[str]) -> dict[str, int]:
     return {a: int(distribution.get(a, 0)) for a in author_ids}
 
 
+LATEST_STORIES_PER_AUTHOR = 3
+
+
+async def latest_stories(author_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """Each author's newest stories (id, title, published_at), in one multi-search."""
+    queries = [{"indexUid": ARTICLES_INDEX, "q": "", "limit": LATEST_STORIES_PER_AUTHOR,
+                "filter": f'author_ids = "{a}"',  # ids are slugs: [a-z0-9-] only
+                "sort": ["published_at_ts:desc", "indexed_at_ts:desc"],
+                "attributesToRetrieve": ["id", "title", "published_at"]} for a in author_ids]
+    results = (await meili.multi_search(queries))["results"]
+    return {a: r["hits"] for a, r in zip(author_ids, results, strict=True)}
+
+
 async def index_articles(articles: list[EnrichedArticle]) -> None:
     stories: list[dict[str, Any]] = []
     authors: dict[str, dict[str, Any]] = {}
@@ -61,8 +74,11 @@ async def index_articles(articles: list[EnrichedArticle]) -> None:
                               timeout_s=settings.index_task_timeout_s)
     if authors:
         counts = await author_counts(list(authors))
+        latest = await latest_stories(list(authors))
         for author_id, doc in authors.items():
             doc["article_count"] = counts[author_id]
+            doc["latest_stories"] = latest[author_id]
+            doc["latest_story_titles"] = [story["title"] for story in latest[author_id]]
         await meili.wait_for_task(
             await meili.update_documents(AUTHORS_INDEX, list(authors.values())),
             timeout_s=settings.index_task_timeout_s)
