@@ -105,7 +105,7 @@ def story_query(request: SearchRequest) -> dict[str, Any]:
         "page": request.page, "hitsPerPage": request.per_page,
         "filter": build_filter(request), "facets": list(FACET_PARAMS.values()),
         "attributesToRetrieve": STORY_FIELDS,
-        "attributesToHighlight": ["title"], "attributesToCrop": ["body"],
+        "attributesToHighlight": ["title", "body"], "attributesToCrop": ["body"],
         "cropLength": SNIPPET_WORDS, "cropMarker": "…",
         "highlightPreTag": HIGHLIGHT_PRE, "highlightPostTag": HIGHLIGHT_POST,
     }
