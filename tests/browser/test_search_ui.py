@@ -46,6 +46,12 @@ def page(browser, stack) -> Iterator:
     context.close()
 
 
+def expect(locator):
+    from playwright.sync_api import expect as playwright_expect
+
+    return playwright_expect(locator)
+
+
 def story_titles(page) -> list[str]:
     return page.locator(".story .story-title").all_text_contents()
 
@@ -85,15 +91,14 @@ def test_clicking_a_facet_narrows_the_list(page):
     before = status_count(page)
     sport = page.locator('.facet[data-param="section"] input[data-value="sport"]')
     sport.check()
-    page.wait_for_function(
-        f"document.querySelector('#status').textContent.startsWith('{PER_CATEGORY} stories')")
+    # (The page's CSP forbids eval, so waits use locators rather than wait_for_function.)
+    expect(page.locator("#status")).to_have_text(re.compile(rf"^{PER_CATEGORY} stories"))
     assert status_count(page) == PER_CATEGORY < before
     metas = page.locator(".story .meta").all_text_contents()
     assert metas and all("sport" in meta for meta in metas)
     assert "section=sport" in page.url  # shareable URL
     page.locator(".chip", has_text="sport").click()  # removing the filter widens it again
-    page.wait_for_function(f"!document.querySelector('#status').textContent"
-                           f".startsWith('{PER_CATEGORY} stories')")
+    expect(page.locator("#status")).not_to_have_text(re.compile(rf"^{PER_CATEGORY} stories"))
     assert status_count(page) == before
 
 
@@ -133,6 +138,6 @@ def test_pagination(page):
     page.locator(".story").first.wait_for()
     first = story_titles(page)
     page.locator("#pager .next").click()
-    page.wait_for_function("document.querySelector('.page-info')?.textContent.startsWith('Page 2')")
+    expect(page.locator(".page-info")).to_have_text(re.compile(r"^Page 2 of"))
     second = story_titles(page)
     assert second and not set(first) & set(second)

@@ -59,7 +59,7 @@
     return date.toLocaleDateString("en-GB", { day: "numeric", month: "short", year: "numeric" });
   }
 
-  function plural(n, word) { return `${n.toLocaleString("en-GB")} ${word}${n === 1 ? "" : "s"}`; }
+  function plural(n, word, words = `${word}s`) { return `${n.toLocaleString("en-GB")} ${n === 1 ? word : words}`; }
 
   // --- URL <-> state -------------------------------------------------------------------------
   function readUrl() {
@@ -166,7 +166,7 @@
     return el("li", { class: "author-card", dataset: { id: author.id } },
       el("button", { type: "button", class: "link author-name", onclick: () => openAuthor(author.id) },
         highlighted(el("span"), author.highlight && author.highlight.name, author.name)),
-      el("span", { class: "count", text: plural(author.article_count || 0, "story") }),
+      el("span", { class: "count", text: plural(author.article_count || 0, "story", "stories") }),
       highlighted(el("p", { class: "bio" }), author.highlight && author.highlight.bio_snippet, author.bio_snippet),
       latest.childElementCount ? latest : null);
   }
@@ -230,7 +230,7 @@
     resetViews();
     const stories = data.stories, authors = data.authors;
     const about = state.q ? ` for “${state.q}”` : "";
-    $("status").append(el("p", { text: `${plural(stories.total, "story")} · ${plural(authors.total, "author")}${about}` }));
+    $("status").append(el("p", { text: `${plural(stories.total, "story", "stories")} · ${plural(authors.total, "author")}${about}` }));
     renderActiveFilters();
     renderFacets(stories.facets || {});
     if (authors.hits.length && state.page === 1) {
@@ -260,7 +260,7 @@
     page.append(
       el("button", { type: "button", class: "link back", text: "← Back to search", onclick: closeAuthor }),
       el("h1", { class: "author-title", text: author.name }),
-      el("p", { class: "count", text: plural(author.article_count || 0, "story") }),
+      el("p", { class: "count", text: plural(author.article_count || 0, "story", "stories") }),
       author.bio ? el("p", { class: "bio", text: author.bio }) : null);
     $("stories").append(...data.stories.hits.map(storyCard));
     renderPager(data.stories.page, data.stories.total_pages);
