@@ -177,7 +177,7 @@ def main() -> int:
 
             var_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="nw-bench-")))
             cfg = StackConfig.on_free_ports(var_dir, log_format="json")
-            log = stack.enter_context(open(var_dir / "stack.log", "wb"))  # noqa: SIM115
+            log = stack.enter_context(open(var_dir / "stack.log", "wb"))
             print(f"starting stack in {var_dir}", file=sys.stderr)
             stack.enter_context(LocalStack(cfg, output=log.fileno()))
             search_url = cfg.search_url

@@ -30,7 +30,7 @@ NEWEST_FIRST = ["published_at_ts:desc", "indexed_at_ts:desc"]
 #: Highlight tags no article contains: the API turns them into segments, never into markup.
 HIGHLIGHT_PRE = "\ue000"
 HIGHLIGHT_POST = "\ue001"
-_HIGHLIGHT = re.compile(f"{HIGHLIGHT_PRE}(.*?){HIGHLIGHT_POST}", re.S)
+_HIGHLIGHT = re.compile(f"{HIGHLIGHT_PRE}(.*?){HIGHLIGHT_POST}", re.DOTALL)
 
 STORY_FIELDS = ["id", "title", "authors", "author_ids", "url", "published_at", "source",
                 "section", "language", "tags", "summary", "keywords", "entities",
@@ -75,7 +75,7 @@ def parse_date(param: str, value: str, *, end_of_day: bool) -> int:
             if end_of_day:
                 moment += timedelta(days=1, seconds=-1)
         else:
-            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            moment = datetime.fromisoformat(value)
             if moment.tzinfo is None:
                 moment = moment.replace(tzinfo=UTC)
     except ValueError:

@@ -230,7 +230,9 @@
     resetViews();
     const stories = data.stories, authors = data.authors;
     const about = state.q ? ` for “${state.q}”` : "";
-    $("status").append(el("p", { text: `${plural(stories.total, "story", "stories")} · ${plural(authors.total, "author")}${about}` }));
+    // Totals stop counting at the index's pagination.maxTotalHits (1,000).
+    const storyCount = stories.total >= 1000 ? "1,000+ stories" : plural(stories.total, "story", "stories");
+    $("status").append(el("p", { text: `${storyCount} · ${plural(authors.total, "author")}${about}` }));
     renderActiveFilters();
     renderFacets(stories.facets || {});
     if (authors.hits.length && state.page === 1) {
