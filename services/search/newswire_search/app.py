@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import httpx
+import orjson
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, ORJSONResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from newswire_common.logging import get_logger
@@ -49,6 +50,11 @@ UI_HEADERS = {
 }
 
 
+def json_response(body: Any, status_code: int = 200) -> Response:
+    """orjson straight to bytes: no encoder pass over the (already plain) search results."""
+    return Response(orjson.dumps(body), status_code=status_code, media_type="application/json")
+
+
 def invalid(param: str, message: str, kind: str = "value_error") -> RequestValidationError:
     return RequestValidationError([{"loc": ("query", param), "msg": message, "type": kind}])
 
@@ -76,13 +82,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     key = settings.meili_master_key.get_secret_value() if settings.meili_master_key else None
     meili = Meili(settings.meili_url, key, timeout=10.0)
     api = FastAPI(title="Newswire search", version="1.1.0",
-                  description="Full-text search across stories and authors.",
-                  default_response_class=ORJSONResponse)
+                  description="Full-text search across stories and authors.")
 
     async def multi_search(queries: list[dict[str, Any]]) -> list[dict[str, Any]]:
         try:
             return (await meili.multi_search(queries))["results"]
         except MeiliError as exc:
+            if exc.code == "index_not_found":
+                # A fresh install before the index worker created the indexes: nothing yet.
+                log.warning("search index missing", error=str(exc))
+                return [{"hits": [], "totalHits": 0, "totalPages": 0} for _ in queries]
             log.error("search failed", error=str(exc), code=exc.code)
             raise BackendError(502, "search backend error") from exc
         except httpx.HTTPError as exc:
@@ -132,18 +141,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         results = await multi_search(queries)
         body = shape_response(search_request, results, facet_params)
         body["took_ms"] = round((time.perf_counter() - started) * 1000, 2)
-        return ORJSONResponse(body)
+        return json_response(body)
 
     @api.get("/v1/authors/{slug}", summary="An author's profile and their stories, newest first",
              responses={404: {"description": "no author with that id"}})
     async def author_page(slug: str, page: Annotated[int, Query(ge=1, le=1000)] = 1,
                           per_page: Annotated[int, Query(ge=1, le=100)] = 10) -> Response:
         if not SLUG.match(slug):
-            return ORJSONResponse(status_code=404, content={"detail": "no author with that id"})
+            return json_response(status_code=404, body={"detail": "no author with that id"})
         profile, stories = await multi_search(author_page_queries(slug, page, per_page))
         if not profile["hits"]:
-            return ORJSONResponse(status_code=404, content={"detail": "no author with that id"})
-        return ORJSONResponse({
+            return json_response(status_code=404, body={"detail": "no author with that id"})
+        return json_response({
             "author": shape_author(profile["hits"][0]),
             "stories": {"hits": [shape_story(hit) for hit in stories["hits"]],
                         "total": total_hits(stories), "page": page, "per_page": per_page,
@@ -154,7 +163,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def story(story_id: str) -> dict[str, Any]:
         document = await meili.get_document(ARTICLES_INDEX, story_id)
         if document is None:
-            return ORJSONResponse(status_code=404, content={"detail": "no story with that id"})
+            return json_response(status_code=404, body={"detail": "no story with that id"})
         return document
 
     @api.get("/", include_in_schema=False)
