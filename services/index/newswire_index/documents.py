@@ -79,6 +79,20 @@ AUTHOR_SETTINGS: dict[str, Any] = {
 }
 
 
+#: Snippets are cropped from the start of the body only: Meilisearch tokenises the whole value
+#: it crops, and cropping full bodies cost ~5 ms per search on the BBC corpus.
+SNIPPET_SOURCE_CHARS = 800
+
+
+def body_head(body: str, limit: int = SNIPPET_SOURCE_CHARS) -> str:
+    """The body's beginning, cut at a word boundary (not searchable; used for snippets)."""
+    if len(body) <= limit:
+        return body
+    cut = body[:limit]
+    space = cut.rfind(" ")
+    return cut[:space] if space > limit // 2 else cut
+
+
 def _timestamp(value: Any) -> int | None:
     return int(value.timestamp()) if value is not None else None
 
@@ -93,6 +107,7 @@ def to_documents(article: EnrichedArticle) -> tuple[dict[str, Any], list[dict[st
         "trace_id": article.trace_id,
         "title": article.title,
         "body": article.body,
+        "body_head": body_head(article.body),
         "summary": article.summary,
         "url": article.canonical_url or article.url,
         "authors": [a.name for a in article.authors],

@@ -105,7 +105,7 @@ def story_query(request: SearchRequest) -> dict[str, Any]:
         "page": request.page, "hitsPerPage": request.per_page,
         "filter": build_filter(request), "facets": list(FACET_PARAMS.values()),
         "attributesToRetrieve": STORY_FIELDS,
-        "attributesToHighlight": ["title", "body"], "attributesToCrop": ["body"],
+        "attributesToHighlight": ["title", "body_head"], "attributesToCrop": ["body_head"],
         "cropLength": SNIPPET_WORDS, "cropMarker": "…",
         "highlightPreTag": HIGHLIGHT_PRE, "highlightPostTag": HIGHLIGHT_POST,
     }
@@ -174,7 +174,7 @@ def plain(pieces: list[dict[str, Any]]) -> str:
 def shape_story(hit: dict[str, Any]) -> dict[str, Any]:
     formatted = hit.get("_formatted") or {}
     title = segments(formatted.get("title") or hit.get("title"))
-    snippet = segments(formatted.get("body"))
+    snippet = segments(formatted.get("body_head") or formatted.get("body"))
     story = {name: hit.get(name) for name in STORY_FIELDS}
     story["snippet"] = plain(snippet)
     story["highlight"] = {"title": title, "snippet": snippet}
@@ -231,6 +231,6 @@ def author_page_queries(slug: str, page: int, per_page: int) -> list[dict[str, A
          "attributesToRetrieve": AUTHOR_FIELDS},
         {"indexUid": ARTICLES_INDEX, "q": "", "page": page, "hitsPerPage": per_page,
          "filter": f"author_ids = {quote(slug)}", "sort": NEWEST_FIRST,
-         "attributesToRetrieve": STORY_FIELDS, "attributesToCrop": ["body"],
+         "attributesToRetrieve": STORY_FIELDS, "attributesToCrop": ["body_head"],
          "cropLength": SNIPPET_WORDS, "cropMarker": "…"},
     ]
