@@ -24,6 +24,11 @@ FACET_PARAMS: dict[str, str] = {
     "place": "entities.place",
 }
 
+#: Filterable, but counted only when filtered on: enrichment yields thousands of distinct
+#: keywords, and counting them cost ~2-3 ms of a ~7 ms Meilisearch search (BBC corpus).
+UNCOUNTED_FACETS = {"keyword"}
+COUNTED_FACETS = [attr for param, attr in FACET_PARAMS.items() if param not in UNCOUNTED_FACETS]
+
 Sort = Literal["relevance", "newest"]
 NEWEST_FIRST = ["published_at_ts:desc", "indexed_at_ts:desc"]
 
@@ -103,7 +108,7 @@ def story_query(request: SearchRequest) -> dict[str, Any]:
     query: dict[str, Any] = {
         "indexUid": ARTICLES_INDEX, "q": request.q,
         "page": request.page, "hitsPerPage": request.per_page,
-        "filter": build_filter(request), "facets": list(FACET_PARAMS.values()),
+        "filter": build_filter(request), "facets": COUNTED_FACETS,
         "attributesToRetrieve": STORY_FIELDS,
         "attributesToHighlight": ["title", "body_head"], "attributesToCrop": ["body_head"],
         "cropLength": SNIPPET_WORDS, "cropMarker": "…",
