@@ -154,3 +154,14 @@ def test_master_key_never_reaches_the_browser(stack, search):
     key = stack.cfg.master_key()
     for path in ("/", "/static/app.js", "/openapi.json", "/v1/search?q=roy"):
         assert key not in search.get(path).text, path
+
+
+def test_index_settings_from_code_are_applied(corpus, meili):
+    from newswire_index.documents import ARTICLE_SETTINGS, AUTHOR_SETTINGS
+
+    for uid, expected in (("articles", ARTICLE_SETTINGS), ("authors", AUTHOR_SETTINGS)):
+        applied = meili.get(f"/indexes/{uid}/settings").json()
+        assert sorted(applied["stopWords"]) == sorted(expected["stopWords"]), uid
+        assert applied["synonyms"] == expected["synonyms"], uid
+        assert applied["prefixSearch"] == "indexingTime", uid
+        assert applied["typoTolerance"]["enabled"] is True, uid
