@@ -12,7 +12,7 @@ SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 WORKERS     ?= 1
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: install venv redis meilisearch run test test-unit lint eval-clean bench-clean docs clean-var help
+.PHONY: install venv redis meilisearch browser run test test-unit lint eval-clean bench-clean docs clean-var help
 
 help:
 	@echo "make run    - install what is missing, start Redis, Meilisearch and all services"
@@ -47,10 +47,16 @@ $(MEILI_BIN): package.json package-lock.json
 
 meilisearch: $(MEILI_BIN)
 
+# Headless Chromium for the browser tests (Debian's package; Playwright drives it, so
+# `playwright install` is never needed).
+browser:
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
 run: install
 	$(VENV)/bin/newswire run --workers $(WORKERS)
 
-test: install
+test: install browser
 	$(VENV)/bin/python -m pytest -q
 
 test-unit: venv

@@ -58,13 +58,31 @@ async def author_counts(author_ids: list[str]) -> dict[str, int]:
     return {a: int(distribution.get(a, 0)) for a in author_ids}
 
 
+LATEST_STORIES_PER_AUTHOR = 3
+
+
+async def latest_stories(author_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """Each author's newest stories (id, title, published_at), in one multi-search."""
+    queries = [{"indexUid": ARTICLES_INDEX, "q": "", "limit": LATEST_STORIES_PER_AUTHOR,
+                "filter": f'author_ids = "{a}"',  # ids are slugs: [a-z0-9-] only
+                "sort": ["published_at_ts:desc", "indexed_at_ts:desc"],
+                "attributesToRetrieve": ["id", "title", "published_at"]} for a in author_ids]
+    if not queries:
+        return {}
+    results = (await meili.multi_search(queries))["results"]
+    return {a: r["hits"] for a, r in zip(author_ids, results, strict=True)}
+
+
 async def refresh_authors(authors: dict[str, dict[str, Any]]) -> None:
     """Upsert the authors' documents with their current story counts; drop authors left with
     no story."""
     if not authors:
         return
     counts = await author_counts(list(authors))
-    keep = [{**doc, "article_count": counts[a]} for a, doc in authors.items() if counts[a]]
+    latest = await latest_stories([a for a in authors if counts[a]])
+    keep = [{**doc, "article_count": counts[a], "latest_stories": latest[a],
+             "latest_story_titles": [story["title"] for story in latest[a]]}
+            for a, doc in authors.items() if counts[a]]
     gone = [a for a in authors if not counts[a]]
     if keep:
         await wait_for_task(await meili.update_documents(AUTHORS_INDEX, keep))

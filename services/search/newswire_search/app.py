@@ -1,73 +1,178 @@
-"""Search service: stories and authors from one Meilisearch multi-search."""
+"""Search service: the reader-facing API and UI, one Meilisearch multi-search per request.
 
+The browser talks only to this service; the Meilisearch master key stays server-side.
+"""
+
+import time
+from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import FastAPI, HTTPException, Query
-from fastapi.responses import JSONResponse
+import httpx
+import orjson
+from fastapi import FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+
 from newswire_common import metrics
 from newswire_common.logging import get_logger
 from newswire_common.settings import Settings, get_settings
-from newswire_common.streams import ARTICLES_INDEX, AUTHORS_INDEX
+from newswire_common.streams import ARTICLES_INDEX
 from newswire_index.meili import Meili, MeiliError
 
+from .query import (
+    FACET_PARAMS,
+    SLUG,
+    ParameterError,
+    SearchRequest,
+    Sort,
+    author_page_queries,
+    build_queries,
+    parse_date,
+    shape_author,
+    shape_response,
+    shape_story,
+    total_hits,
+)
+
 log = get_logger("newswire.search")
+STATIC_DIR = Path(__file__).parent / "static"
+MAX_FILTER_VALUES = 20
+MAX_FILTER_CHARS = 200
+SEARCH_PARAMS = {"q", "page", "per_page", "sort", "from", "to", *FACET_PARAMS}
 
-STORY_FIELDS = ["id", "title", "authors", "author_ids", "url", "published_at", "source",
-                "summary", "section", "language", "keywords", "entities", "near_duplicate_of"]
-AUTHOR_FIELDS = ["id", "name", "bio", "article_count"]
+#: The UI loads only its own files; even a rendering bug could not run injected script.
+UI_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; "
+                               "img-src 'self' data:; connect-src 'self'; object-src 'none'; "
+                               "base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
 
 
-def build_queries(q: str, page: int, per_page: int) -> list[dict[str, Any]]:
-    return [
-        {"indexUid": ARTICLES_INDEX, "q": q, "page": page, "hitsPerPage": per_page,
-         "attributesToRetrieve": STORY_FIELDS, "attributesToHighlight": ["title", "body"],
-         "attributesToCrop": ["body"], "cropLength": 30, "highlightPreTag": "<mark>",
-         "highlightPostTag": "</mark>"},
-        {"indexUid": AUTHORS_INDEX, "q": q, "limit": 5, "attributesToRetrieve": AUTHOR_FIELDS},
-    ]
+def json_response(body: Any, status_code: int = 200) -> Response:
+    """orjson straight to bytes: no encoder pass over the (already plain) search results."""
+    return Response(orjson.dumps(body), status_code=status_code, media_type="application/json")
 
 
-def shape_story(hit: dict[str, Any]) -> dict[str, Any]:
-    formatted = hit.pop("_formatted", {}) or {}
-    story = {field: hit.get(field) for field in STORY_FIELDS}
-    story["snippet"] = formatted.get("body")
-    story["title_highlighted"] = formatted.get("title")
-    return story
+def invalid(param: str, message: str, kind: str = "value_error") -> RequestValidationError:
+    return RequestValidationError([{"loc": ("query", param), "msg": message, "type": kind}])
+
+
+def read_filters(request: Request) -> dict[str, list[str]]:
+    """Facet filters from repeated query parameters (?source=BBC&source=Reuters: either)."""
+    unknown = sorted(set(request.query_params) - SEARCH_PARAMS)
+    if unknown:
+        raise invalid(unknown[0], f"unknown parameter; known: {', '.join(sorted(SEARCH_PARAMS))}",
+                      "extra_forbidden")
+    filters: dict[str, list[str]] = {}
+    for param in FACET_PARAMS:
+        values = [v.strip() for v in request.query_params.getlist(param) if v.strip()]
+        if len(values) > MAX_FILTER_VALUES:
+            raise invalid(param, f"at most {MAX_FILTER_VALUES} values")
+        if any(len(v) > MAX_FILTER_CHARS for v in values):
+            raise invalid(param, f"values of at most {MAX_FILTER_CHARS} characters")
+        if values:
+            filters[param] = list(dict.fromkeys(values))
+    return filters
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     key = settings.meili_master_key.get_secret_value() if settings.meili_master_key else None
     meili = Meili(settings.meili_url, key, timeout=10.0)
-    api = FastAPI(title="Newswire search", version="1.0.0",
+    api = FastAPI(title="Newswire search", version="1.1.0",
                   description="Full-text search across stories and authors.")
 
-    @api.get("/v1/search")
-    async def search(q: Annotated[str, Query(max_length=500)] = "",
-                     page: Annotated[int, Query(ge=1, le=1000)] = 1,
-                     per_page: Annotated[int, Query(ge=1, le=100)] = 10) -> dict[str, Any]:
+    async def multi_search(queries: list[dict[str, Any]]) -> list[dict[str, Any]]:
         try:
             with metrics.SEARCH_LATENCY.time():
-                result = await meili.multi_search(build_queries(q, page, per_page))
+                return (await meili.multi_search(queries))["results"]
         except MeiliError as exc:
+            if exc.code == "index_not_found":
+                # A fresh install before the index worker created the indexes: nothing yet.
+                log.warning("search index missing", error=str(exc))
+                return [{"hits": [], "totalHits": 0, "totalPages": 0} for _ in queries]
             log.error("search failed", error=str(exc), code=exc.code)
-            raise HTTPException(status_code=502, detail="search backend error") from exc
-        stories, authors = result["results"]
-        return {
-            "query": q,
-            "stories": {"hits": [shape_story(h) for h in stories["hits"]],
-                        "total": stories.get("totalHits", stories.get("estimatedTotalHits", 0)),
-                        "page": page, "per_page": per_page},
-            "authors": {"hits": authors["hits"],
-                        "total": authors.get("estimatedTotalHits", len(authors["hits"]))},
-        }
+            raise BackendError(502, "search backend error") from exc
+        except httpx.HTTPError as exc:
+            log.error("search backend unreachable", error=repr(exc))
+            raise BackendError(503, "search backend unavailable") from exc
+
+    @api.exception_handler(ParameterError)
+    async def parameter_error(_: Request, exc: ParameterError) -> JSONResponse:
+        return JSONResponse(status_code=422, content={"detail": [
+            {"loc": ["query", exc.param], "msg": str(exc), "type": "value_error"}]})
+
+    @api.exception_handler(BackendError)
+    async def backend_error(_: Request, exc: BackendError) -> JSONResponse:
+        return JSONResponse(status_code=exc.status, content={"detail": exc.detail})
+
+    @api.get("/v1/search", summary="Stories and authors matching a query, with facet counts")
+    async def search(
+        request: Request,
+        q: Annotated[str, Query(max_length=500, description="Words; the last may be a prefix")] = "",
+        page: Annotated[int, Query(ge=1, le=1000)] = 1,
+        per_page: Annotated[int, Query(ge=1, le=100)] = 10,
+        sort: Annotated[Sort, Query(description="relevance (default) or newest")] = "relevance",
+        date_from: Annotated[str | None, Query(alias="from", max_length=40,
+                                               description="published on/after (ISO)")] = None,
+        date_to: Annotated[str | None, Query(alias="to", max_length=40,
+                                             description="published on/before (ISO)")] = None,
+        author: Annotated[list[str], Query()] = [],  # noqa: B006 - FastAPI copies defaults
+        source: Annotated[list[str], Query()] = [],  # noqa: B006
+        language: Annotated[list[str], Query()] = [],  # noqa: B006
+        section: Annotated[list[str], Query()] = [],  # noqa: B006
+        tag: Annotated[list[str], Query()] = [],  # noqa: B006
+        keyword: Annotated[list[str], Query()] = [],  # noqa: B006
+        person: Annotated[list[str], Query(description="entities.person")] = [],  # noqa: B006
+        organization: Annotated[list[str], Query()] = [],  # noqa: B006
+        place: Annotated[list[str], Query()] = [],  # noqa: B006
+    ) -> Response:
+        # The facet lists are declared for the OpenAPI docs; read_filters validates them all.
+        started = time.perf_counter()
+        ts_from = parse_date("from", date_from, end_of_day=False) if date_from else None
+        ts_to = parse_date("to", date_to, end_of_day=True) if date_to else None
+        if ts_from is not None and ts_to is not None and ts_from > ts_to:
+            raise ParameterError("to", "must not be before 'from'")
+        search_request = SearchRequest(q=q.strip(), page=page, per_page=per_page, sort=sort,
+                                       filters=read_filters(request), date_from=ts_from,
+                                       date_to=ts_to)
+        queries, facet_params = build_queries(search_request)
+        results = await multi_search(queries)
+        body = shape_response(search_request, results, facet_params)
+        body["took_ms"] = round((time.perf_counter() - started) * 1000, 2)
+        return json_response(body)
+
+    @api.get("/v1/authors/{slug}", summary="An author's profile and their stories, newest first",
+             responses={404: {"description": "no author with that id"}})
+    async def author_page(slug: str, page: Annotated[int, Query(ge=1, le=1000)] = 1,
+                          per_page: Annotated[int, Query(ge=1, le=100)] = 10) -> Response:
+        if not SLUG.match(slug):
+            return json_response(status_code=404, body={"detail": "no author with that id"})
+        profile, stories = await multi_search(author_page_queries(slug, page, per_page))
+        if not profile["hits"]:
+            return json_response(status_code=404, body={"detail": "no author with that id"})
+        return json_response({
+            "author": shape_author(profile["hits"][0]),
+            "stories": {"hits": [shape_story(hit) for hit in stories["hits"]],
+                        "total": total_hits(stories), "page": page, "per_page": per_page,
+                        "total_pages": int(stories.get("totalPages", 0))},
+        })
 
     @api.get("/v1/stories/{story_id}")
     async def story(story_id: str) -> dict[str, Any]:
         document = await meili.get_document(ARTICLES_INDEX, story_id)
         if document is None:
-            raise HTTPException(status_code=404, detail="no story with that id")
+            return json_response(status_code=404, body={"detail": "no story with that id"})
         return document
+
+    @api.get("/", include_in_schema=False)
+    async def ui() -> FileResponse:
+        return FileResponse(STATIC_DIR / "index.html", headers=UI_HEADERS)
+
+    api.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @api.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
@@ -87,3 +192,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await meili.aclose()
 
     return api
+
+
+class BackendError(Exception):
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail

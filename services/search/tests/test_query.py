@@ -1,0 +1,72 @@
+"""Pure search logic: filter building and escaping, query shapes, highlight segments."""
+
+import pytest
+
+from newswire_search.query import (
+    HIGHLIGHT_POST,
+    HIGHLIGHT_PRE,
+    ParameterError,
+    SearchRequest,
+    build_filter,
+    build_queries,
+    parse_date,
+    quote,
+    segments,
+    shape_response,
+)
+
+
+def test_quote_escapes_quotes_and_backslashes():
+    assert quote('BBC') == '"BBC"'
+    assert quote('a"b') == '"a\\"b"'
+    assert quote('a\\"b') == '"a\\\\\\"b"'
+
+
+def test_filter_or_within_a_facet_and_across_facets():
+    request = SearchRequest(filters={"section": ["sport", "business"], "person": ["Ada"]},
+                            date_from=10, date_to=20)
+    assert build_filter(request) == [
+        'section = "sport" OR section = "business"', 'entities.person = "Ada"',
+        "published_at_ts >= 10", "published_at_ts <= 20"]
+    assert build_filter(request, without="section") == [
+        'entities.person = "Ada"', "published_at_ts >= 10", "published_at_ts <= 20"]
+
+
+def test_one_extra_facet_query_per_filtered_facet_in_the_same_round_trip():
+    queries, facet_params = build_queries(SearchRequest(q="x", filters={"source": ["BBC"]}))
+    assert [q["indexUid"] for q in queries] == ["articles", "authors", "articles"]
+    assert facet_params == ["source"] and queries[2]["facets"] == ["source"]
+    newest, _ = build_queries(SearchRequest(sort="newest"))
+    assert newest[0]["sort"][0] == "published_at_ts:desc"
+    assert "sort" not in build_queries(SearchRequest())[0][0]
+
+
+def test_dates():
+    assert parse_date("from", "2005-01-01", end_of_day=False) == 1104537600
+    assert parse_date("to", "2005-01-01", end_of_day=True) == 1104537600 + 86399
+    assert parse_date("from", "2005-01-01T01:00:00Z", end_of_day=False) == 1104537600 + 3600
+    with pytest.raises(ParameterError) as error:
+        parse_date("to", "soon", end_of_day=True)
+    assert error.value.param == "to"
+
+
+def test_segments_turn_sentinels_into_matches_and_keep_markup_as_text():
+    text = f"<b>{HIGHLIGHT_PRE}ISIS{HIGHLIGHT_POST}</b> and <script>"
+    assert segments(text) == [{"text": "<b>", "match": False}, {"text": "ISIS", "match": True},
+                              {"text": "</b> and <script>", "match": False}]
+    assert segments(f"stray {HIGHLIGHT_POST}x") == [{"text": "stray x", "match": False}]
+    assert segments(None) == []
+
+
+def test_shape_response_merges_disjunctive_facets():
+    request = SearchRequest(filters={"section": ["sport"]})
+    stories = {"hits": [{"id": "1", "title": "T", "_formatted": {"title": "T", "body": "b"}}],
+               "totalHits": 1, "totalPages": 1,
+               "facetDistribution": {"section": {"sport": 1}, "source": {"BBC": 1}}}
+    authors = {"hits": [], "estimatedTotalHits": 0}
+    widened = {"hits": [], "facetDistribution": {"section": {"sport": 1, "business": 4}}}
+    body = shape_response(request, [stories, authors, widened], ["section"])
+    assert body["stories"]["facets"]["section"] == {"sport": 1, "business": 4}
+    assert body["stories"]["facets"]["source"] == {"BBC": 1}
+    assert body["stories"]["hits"][0]["snippet"] == "b"
+    assert body["authors"] == {"hits": [], "total": 0}
