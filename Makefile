@@ -12,7 +12,7 @@ SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 WORKERS     ?= 1
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: install venv redis meilisearch run test test-unit lint eval-clean bench-clean clean-var help
+.PHONY: install venv redis meilisearch run test test-unit lint eval-clean bench-clean clean-var help bench
 
 help:
 	@echo "make run    - install what is missing, start Redis, Meilisearch and all services"
@@ -58,6 +58,11 @@ test-unit: venv
 
 lint: venv
 	$(VENV)/bin/ruff check libs services tests
+
+# Throughput, freshness and search latency of a throw-away stack: bench/results/<time>.json|png.
+# `make bench QUICK=1` is the under-three-minutes version; BENCH_ARGS passes more options.
+bench: install
+	$(VENV)/bin/newswire bench $(if $(filter 1 yes true,$(QUICK)),--quick) --workers $(WORKERS) $(BENCH_ARGS)
 
 clean-var:
 	rm -rf var

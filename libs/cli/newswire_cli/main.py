@@ -180,5 +180,11 @@ def search(query: str, api: Annotated[Optional[str], typer.Option(envvar="NEWSWI
         typer.echo(f"  {hit['name']}  ({hit.get('article_count', 0)} stories)")
 
 
+# `newswire bench`: lives in its own module (heavy imports load only when it runs).
+from .bench import bench as _bench  
+
+app.command(name="bench")(_bench)
+
+
 if __name__ == "__main__":
     app()
