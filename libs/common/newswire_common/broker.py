@@ -131,10 +131,16 @@ def make_broker(settings: Settings, *, stage: str | None = None) -> RedisBroker:
 
 
 def stage_subscriber(broker: RedisBroker, stage: str, settings: Settings, *,
-                     batch: bool = False, max_records: int | None = None) -> Callable[[F], F]:
-    """Register `handler` as reader and reclaimer of the stage's input stream."""
+                     batch: bool = False, max_records: int | None = None,
+                     max_workers: int = 1) -> Callable[[F], F]:
+    """Register `handler` as reader and reclaimer of the stage's input stream.
+
+    `max_workers` > 1 runs that many handler calls concurrently (FastStream acks each message
+    when its own call returns, so at-least-once holds); batch subscribers ignore it.
+    """
     stream, group, _ = STAGES[stage]
     consumer = f"{stage}-{settings.consumer_name}"
+    concurrency: dict[str, Any] = {"max_workers": max_workers} if max_workers > 1 else {}
 
     def register(handler: F) -> F:
         reader = broker.subscriber(
@@ -142,6 +148,7 @@ def stage_subscriber(broker: RedisBroker, stage: str, settings: Settings, *,
                              max_records=max_records, polling_interval=settings.poll_interval_ms),
             ack_policy=AckPolicy.NACK_ON_ERROR,
             title=f"{stage}:{stream}",
+            **concurrency,
         )
         reclaimer = broker.subscriber(
             stream=StreamSub(stream, group=group, consumer=consumer, batch=batch,
@@ -150,6 +157,7 @@ def stage_subscriber(broker: RedisBroker, stage: str, settings: Settings, *,
             ack_policy=AckPolicy.NACK_ON_ERROR,
             title=f"{stage}:{stream}:reclaim",
             include_in_schema=False,
+            **concurrency,
         )
         return reclaimer(reader(handler))
 
