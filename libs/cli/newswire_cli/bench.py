@@ -41,6 +41,7 @@ from .stack import REPO_ROOT, LocalStack, StackConfig, free_port, meili_binary, 
 DEFAULT_CORPUS = REPO_ROOT.parent / "shared/corpora/bbc/bbc.ndjson"
 RESULTS_DIR = REPO_ROOT / "bench/results"
 URL_BASE = "https://bench.newswire.test"
+BASELINE_MAX_ARTICLES = 2225
 
 
 @dataclass
@@ -62,8 +63,8 @@ class BenchOptions:
     @classmethod
     def quick_defaults(cls, corpus: Path, **kw: Any) -> BenchOptions:
         # Sized so the whole run stays under three minutes on a 2-core machine.
-        base = {"corpus": corpus, "quick": True, "copies": 1, "limit": 240, "fresh_seconds": 15.0,
-                    "queries": 300}
+        base = {"corpus": corpus, "quick": True, "copies": 1, "limit": 160,
+                "fresh_seconds": 10.0, "queries": 200}
         return cls(**{**base, **kw})
 
 
@@ -238,6 +239,22 @@ async def dead_letters(cfg: StackConfig) -> int:
     client = aioredis.from_url(cfg.redis_url or "")
     try:
         return int(await client.xlen("articles.dead"))
+    finally:
+        await client.aclose()
+
+
+async def pending_messages(cfg: StackConfig) -> dict[str, int]:
+    """Unacknowledged entries per consumer group at the end: all should be zero."""
+    import redis.asyncio as aioredis
+    from newswire_common.streams import STAGES
+
+    client = aioredis.from_url(cfg.redis_url or "")
+    try:
+        out = {}
+        for stage, (stream, group, _) in STAGES.items():
+            info = await client.xpending(str(stream), str(group))
+            out[stage] = int(info["pending"])
+        return out
     finally:
         await client.aclose()
 
@@ -631,6 +648,8 @@ def render_table(result: dict[str, Any]) -> str:
                  f"{result.get('cpu_bound_articles_per_s')} articles/s;  load average "
                  f"start {result['machine']['loadavg_start'][0]:.1f}, "
                  f"end {result['machine']['loadavg_end'][0]:.1f}")
+    lines.append(f"pending (unacked) after the run: {result.get('pending_after')}; "
+                 f"restarts: {result.get('restarts') or 'none'}")
     lines.append("targets")
     for name, ok in result["targets"].items():
         lines.append(f"  [{'met' if ok else 'MISSED':>6}] {name}")
@@ -688,9 +707,11 @@ def run_bench(opts: BenchOptions, echo: Any = print) -> dict[str, Any]:
                                           "loadavg_start": os.getloadavg()}}
     work = Path(tempfile.mkdtemp(prefix="newswire-bench-"))
     try:
-        echo(f"[bench] in-process baseline: {len(items)} articles on "
+        # One corpus' worth is enough for a rate; a bigger back-fill reuses it.
+        baseline_items = items[:BASELINE_MAX_ARTICLES]
+        echo(f"[bench] in-process baseline: {len(baseline_items)} articles on "
              f"{opts.baseline_processes} processes …")
-        result["baseline"] = inprocess_baseline(items, opts.baseline_processes, work)
+        result["baseline"] = inprocess_baseline(baseline_items, opts.baseline_processes, work)
         echo(f"[bench]   {result['baseline']}")
 
         cfg = StackConfig.on_free_ports(work / "stack", workers=opts.workers, log_format="json")
@@ -699,6 +720,7 @@ def run_bench(opts: BenchOptions, echo: Any = print) -> dict[str, Any]:
             stack = LocalStack(cfg, output=log.fileno())
             echo(f"[bench] starting the stack in {cfg.var_dir} (log {log_path}) …")
             with stack:
+                result["commit"] = git_commit()  # the services run the code checked out now
                 with ProcessWatch(stack) as watch:
                     asyncio.run(warm_up(cfg, rows))
                     watch.refresh()
@@ -726,6 +748,7 @@ def run_bench(opts: BenchOptions, echo: Any = print) -> dict[str, Any]:
                     echo(f"[bench] search: {opts.queries} queries …")
                     result["search"] = asyncio.run(search_phase(
                         cfg, make_queries(rows, opts.queries)))
+                    result["pending_after"] = asyncio.run(pending_messages(cfg))
                     watch.refresh()
                 result["rss_mb"] = {k: round(v / 2 ** 20, 1) for k, v in watch.peak_rss.items()}
                 result["restarts"] = watch.restarts
