@@ -491,9 +491,9 @@ def _baseline_init() -> None:
     detect_language("warm up the language models once per process")
 
 
-def _baseline_one(item: dict[str, Any]) -> dict[str, Any]:
+def _baseline_one(item: dict[str, Any]) -> dict[str, Any] | None:
     """What ingest + clean + enrich + index do to one article, minus Redis and HTTP."""
-    from newswire_clean.core import clean_article
+    from newswire_clean.core import EmptyArticleError, clean_article
     from newswire_common.contracts import ArticleSubmission, RawArticle, utcnow
     from newswire_common.ids import article_id
     from newswire_enrich.core import enrich_article
@@ -503,7 +503,11 @@ def _baseline_one(item: dict[str, Any]) -> dict[str, Any]:
     raw = RawArticle(article_id=article_id(sub.url, sub.content), trace_id="bench",
                      received_at=utcnow(), url=sub.url, title=sub.title, authors=sub.authors,
                      tags=sub.tags, text=sub.text, html=sub.html)
-    story, _authors = to_documents(enrich_article(clean_article(raw)))
+    try:
+        cleaned = clean_article(raw)
+    except EmptyArticleError:
+        return None  # the pipeline dead-letters these; so does the baseline
+    story, _authors = to_documents(enrich_article(cleaned))
     story["indexed_at"] = utcnow().isoformat()
     return story
 
@@ -515,8 +519,9 @@ def inprocess_baseline(items: list[dict[str, Any]], processes: int, work_dir: Pa
     with ctx.Pool(processes, initializer=_baseline_init) as pool:
         pool.map(_baseline_one, items[:processes * 2])  # imports and models loaded first
         start = time.perf_counter()
-        docs = pool.map(_baseline_one, items, chunksize=16)
+        results = pool.map(_baseline_one, items, chunksize=16)
         python_s = time.perf_counter() - start
+    docs = [doc for doc in results if doc is not None]
 
     port, key = free_port(), "bench-baseline-key-0123456789"
     data = work_dir / "baseline-meili"
@@ -554,7 +559,7 @@ def inprocess_baseline(items: list[dict[str, Any]], processes: int, work_dir: Pa
         proc.terminate()
         proc.wait(30)
     total = python_s + load_s
-    return {"articles": len(items), "processes": processes, "python_seconds": _r(python_s),
+    return {"articles": len(items), "rejected": len(items) - len(docs), "processes": processes, "python_seconds": _r(python_s),
             "python_articles_per_s": _r(len(items) / python_s, 1),
             "bulk_load_seconds": _r(load_s), "bulk_load_docs_per_s": _r(len(items) / load_s, 1),
             "articles_per_s": _r(len(items) / total, 1)}
@@ -580,6 +585,32 @@ def start_py_spy(pids: dict[str, int], out_dir: Path, seconds: float) -> list[su
              "--format", "raw", "--threads", "--output", str(out_dir / f"py-spy-{name}.txt"),
              "--nonblocking"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
     return procs
+
+
+def profile_summary(path: Path, top: int = 12) -> dict[str, Any]:
+    """Self and inclusive sample shares per function from a py-spy raw (collapsed) file."""
+    own: dict[str, int] = {}
+    inclusive: dict[str, int] = {}
+    total = 0
+    for line in path.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        n = int(count)
+        total += n
+        frames = [re.sub(r" \((.*?/)?(site-packages/|newswire_\w+/)?", " (", f)
+                  for f in stack.split(";") if not f.startswith(("thread (", "process "))]
+        if not frames:
+            continue
+        own[frames[-1]] = own.get(frames[-1], 0) + n
+        for frame in set(frames):
+            inclusive[frame] = inclusive.get(frame, 0) + n
+
+    def share(d: dict[str, int]) -> list[tuple[str, float]]:
+        return [(k, round(100 * v / total, 1)) for k, v in
+                sorted(d.items(), key=lambda kv: -kv[1])[:top]]
+
+    return {"samples": total, "self_pct": share(own), "inclusive_pct": share(inclusive)}
 
 
 # --- results --------------------------------------------------------------------------------
