@@ -42,3 +42,15 @@ def test_index_waits_for_meilisearch_and_redelivers(tmp_path, servers, seed_text
             assert client.xlen("articles.dead") == 0
     finally:
         stack.stop()
+
+
+def test_article_with_no_story_is_dead_lettered_not_left_pending(ingest, stack):
+    """clean rejects a page with nothing but boilerplate: it lands in articles.dead at once."""
+    client = redis.Redis.from_url(stack.cfg.redis_url)
+    before = client.xlen("articles.dead")
+    response = ingest.post("/v1/articles", json={
+        "text": "Headline\n\nRecent Posts\n\nSomething else entirely",
+        "url": "https://example.org/only-boilerplate"})
+    assert response.status_code == 202, response.text
+    eventually(lambda: client.xlen("articles.dead") == before + 1, 30)
+    assert client.xpending("articles.raw", "clean")["pending"] == 0

@@ -68,7 +68,9 @@ def decode_entry(fields: dict[bytes, bytes]) -> tuple[Any, dict[str, Any]]:
         return body.decode("utf-8", "replace"), headers
 
 
-def make_dead_letter_middleware(stage: str, settings: Settings) -> type[BaseMiddleware]:
+def make_dead_letter_middleware(stage: str, settings: Settings,
+                                broker_ref: dict[str, RedisBroker] | None = None,
+                                ) -> type[BaseMiddleware]:
     stream = STAGES[stage][0]
 
     class DeadLetterMiddleware(BaseMiddleware):
@@ -85,7 +87,8 @@ def make_dead_letter_middleware(stage: str, settings: Settings) -> type[BaseMidd
                                     error=repr(exc)[:500], attempts=attempts)
                         raise
                     await dead_letter(msg, stage=stage, stream=stream, exc=exc,
-                                      attempts=attempts)
+                                      attempts=attempts,
+                                      broker=(broker_ref or {}).get("broker"))
                     return None
 
     return DeadLetterMiddleware
@@ -102,10 +105,11 @@ async def _delivery_count(msg: StreamMessage[Any]) -> int:
 
 
 async def dead_letter(msg: StreamMessage[Any], *, stage: str, stream: str, exc: BaseException,
-                      attempts: int) -> None:
-    from faststream import context
+                      attempts: int, broker: RedisBroker | None = None) -> None:
+    if broker is None:  # FastStream 0.7 no longer has a module-level `faststream.context`
+        from faststream import context
 
-    broker: RedisBroker = context.get("broker")
+        broker = context.get("broker")
     article_id, trace_id = _ids_from(msg)
     payload = _payload_of(msg)
     if isinstance(payload, dict):
@@ -125,9 +129,13 @@ async def dead_letter(msg: StreamMessage[Any], *, stage: str, stream: str, exc: 
 
 
 def make_broker(settings: Settings, *, stage: str | None = None) -> RedisBroker:
-    middlewares = [make_dead_letter_middleware(stage, settings)] if stage else []
-    return RedisBroker(settings.redis_url, middlewares=middlewares, graceful_timeout=30.0,
-                       log_level=10)
+    # The dead-letter middleware publishes through this broker, created after the middleware.
+    broker_ref: dict[str, RedisBroker] = {}
+    middlewares = [make_dead_letter_middleware(stage, settings, broker_ref)] if stage else []
+    broker = RedisBroker(settings.redis_url, middlewares=middlewares, graceful_timeout=30.0,
+                         log_level=10)
+    broker_ref["broker"] = broker
+    return broker
 
 
 def stage_subscriber(broker: RedisBroker, stage: str, settings: Settings, *,
