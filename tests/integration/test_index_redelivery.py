@@ -10,7 +10,6 @@ import time
 import httpx
 import pytest
 import redis
-
 from conftest import start_stack
 from support import eventually
 
