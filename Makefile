@@ -12,7 +12,7 @@ SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 WORKERS     ?= 1
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: install venv redis meilisearch browser run test test-unit lint eval-clean bench-clean docs clean-var help
+.PHONY: install venv redis meilisearch browser run test test-unit lint eval-clean bench-clean bench docs clean-var help
 
 help:
 	@echo "make run    - install what is missing, start Redis, Meilisearch and all services"
@@ -76,6 +76,11 @@ bench-clean: venv
 # AsyncAPI (streams) and OpenAPI (HTTP) documents; also served live at /asyncapi and /docs.
 docs: venv
 	$(VENV)/bin/newswire docs --out docs/api
+
+# Throughput, freshness and search latency of a throw-away stack: bench/results/<time>.json|png.
+# `make bench QUICK=1` is the under-three-minutes version; BENCH_ARGS passes more options.
+bench: install
+	$(VENV)/bin/newswire bench $(if $(filter 1 yes true,$(QUICK)),--quick) --workers $(WORKERS) $(BENCH_ARGS)
 
 clean-var:
 	rm -rf var

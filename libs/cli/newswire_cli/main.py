@@ -382,6 +382,11 @@ def dlq_drop(entry_id: str) -> None:
     typer.echo(f"dropped {entry_id}" if dropped else f"no dead letter {entry_id}")
     raise typer.Exit(0 if dropped else 1)
 
+# `newswire bench`: lives in its own module (heavy imports load only when it runs).
+from .bench import bench as _bench  
+
+app.command(name="bench")(_bench)
+
 
 if __name__ == "__main__":
     app()
