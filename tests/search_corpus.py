@@ -68,10 +68,11 @@ def extra_stories() -> list[dict]:
 
 
 @cache
-def load(ingest_url: str) -> dict:
+def load(ingest_url: str, api_key: str) -> dict:
     """Post everything once per stack; returns ids by URL and the posted BBC stories."""
     stories = bbc_stories()
-    with httpx.Client(base_url=ingest_url, timeout=60) as ingest:
+    with httpx.Client(base_url=ingest_url, timeout=60,
+                      headers={"Authorization": f"Bearer {api_key}"}) as ingest:
         seed = ingest.post("/v1/articles", json={
             "text": SEED_ARTICLE.read_text(encoding="utf-8"), "url": SEED_URL})
         assert seed.status_code == 202, seed.text

@@ -35,7 +35,7 @@ def browser() -> Iterator:
 
 @pytest.fixture
 def page(browser, stack) -> Iterator:
-    search_corpus.load(stack.cfg.ingest_url)
+    search_corpus.load(stack.cfg.ingest_url, stack.api_key)
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     tab = context.new_page()
     tab.set_default_timeout(TIMEOUT_MS)

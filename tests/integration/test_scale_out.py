@@ -70,9 +70,9 @@ def scaled_stack(tmp_path_factory, servers):
         log.close()
 
 
-def post_all(ingest_url: str, articles: list[dict]) -> list[str]:
+def post_all(stack: LocalStack, articles: list[dict]) -> list[str]:
     accepted: list[str] = []
-    with httpx.Client(base_url=ingest_url, timeout=60) as client:
+    with stack.ingest_client(timeout=60) as client:
         for start in range(0, len(articles), CHUNK):
             response = client.post("/v1/articles/batch", json=articles[start:start + CHUNK])
             assert response.status_code == 202, response.text[:2000]
@@ -111,7 +111,7 @@ def test_three_replicas_share_the_work_and_index_every_article_once(scaled_stack
     cfg = scaled_stack.cfg
     articles = short_articles(ARTICLES)
     started = time.monotonic()
-    accepted = post_all(cfg.ingest_url, articles)
+    accepted = post_all(scaled_stack, articles)
     posted = time.monotonic() - started
     assert len(accepted) == ARTICLES and len(set(accepted)) == ARTICLES
 

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def corpus(stack) -> dict:
-    return search_corpus.load(stack.cfg.ingest_url)
+    return search_corpus.load(stack.cfg.ingest_url, stack.api_key)
 
 
 def run(search, **params) -> dict:
