@@ -7,7 +7,6 @@ pending. Runs on its own stack because it stops a server.
 
 import time
 
-import httpx
 import pytest
 import redis
 from conftest import start_stack
