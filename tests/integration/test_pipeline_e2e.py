@@ -64,3 +64,27 @@ def test_posting_again_keeps_one_document(seed_story, ingest, search, meili, see
     assert [h["id"] for h in hits["hits"] if h["title"] == TITLE] == [seed_story["id"]]
     author = meili.get("/indexes/authors/documents/roy-siemens").json()
     assert author["article_count"] == 1
+
+
+def test_entity_facets_filter_search(seed_story, search):
+    """The seed story's entities are facets: filtering on them finds it, others exclude it."""
+    entities = seed_story["entities"]
+    assert "Nouri al-Maliki" in entities["person"]
+    assert {"Iraq", "Syria", "Iran", "Mosul", "Baghdad", "Qaim", "Albu Kamal"} <= set(
+        entities["place"])
+    assert {"ISIS", "Nusra Front"} <= set(entities["organization"])
+    assert not {"Donald Trump", "Elon Musk", "Quincy Jones"} & set(entities["person"])
+
+    def ids(**filters) -> list[str]:
+        result = search.get("/v1/search", params={"q": "", **filters}).json()
+        return [h["id"] for h in result["stories"]["hits"]]
+
+    assert seed_story["id"] in ids(place="Mosul")
+    assert seed_story["id"] in ids(organization="Nusra Front", person="Nouri al-Maliki")
+    assert seed_story["id"] not in ids(place="Cardiff")
+
+
+def test_secrets_never_reach_the_logs(seed_story, stack):
+    log = (stack.cfg.var_dir / "stack.log").read_text(errors="replace")
+    assert stack.api_key and stack.api_key not in log
+    assert stack.cfg.master_key() not in log
