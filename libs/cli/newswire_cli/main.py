@@ -38,6 +38,33 @@ def _wait_for_dependencies(service: str, timeout: float = 60.0) -> None:
             time.sleep(0.3)
 
 
+def _exit_when_unresponsive(port: int, *, grace_s: float = 60.0, window_s: float = 60.0) -> None:
+    """In-process liveness check: if this service's own /healthz has failed for `window_s`, the
+    process is wedged (for instance an event loop stuck cancelling tasks after a failed start),
+    so end it and let the process manager start a fresh one."""
+    import os
+    import sys
+    import threading
+
+    def watch() -> None:
+        time.sleep(grace_s)
+        failing_since: float | None = None
+        while True:
+            try:
+                healthy = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200
+            except httpx.HTTPError:
+                healthy = False
+            now = time.monotonic()
+            failing_since = None if healthy else (failing_since or now)
+            if failing_since is not None and now - failing_since > window_s:
+                sys.stderr.write(f"newswire: /healthz on port {port} unanswered for "
+                                 f"{window_s:.0f}s; exiting so the service restarts\n")
+                os._exit(1)
+            time.sleep(5)
+
+    threading.Thread(target=watch, name="liveness", daemon=True).start()
+
+
 @app.command()
 def serve(service: Annotated[str, typer.Argument(help="|".join(SERVICES))],
           port: Annotated[int | None, typer.Option(help="HTTP port")] = None,
@@ -76,6 +103,7 @@ def serve(service: Annotated[str, typer.Argument(help="|".join(SERVICES))],
     # "killed by signal"; with these no-op handlers in place a clean shutdown exits 0.
     for stop_signal in (signal.SIGTERM, signal.SIGINT):
         signal.signal(stop_signal, lambda *_: None)
+    _exit_when_unresponsive(port)
     uvicorn.run(asgi, host=host, port=port, log_config=None, access_log=False,
                 timeout_graceful_shutdown=30, lifespan="on")
 
