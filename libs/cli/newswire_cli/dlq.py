@@ -3,8 +3,7 @@
 from typing import Any
 
 import redis.asyncio as aioredis
-from faststream.redis.parser.binary import BinaryMessageFormatV1
-from newswire_common.broker import decode_entry
+from newswire_common.broker import decode_entry, encode_entry
 from newswire_common.streams import STAGES, Stream
 
 
@@ -36,8 +35,7 @@ async def replay_entry(redis: aioredis.Redis, entry_id: str) -> str | None:
     headers = {k: v for k, v in (entry.get("headers") or {}).items()
                if isinstance(v, str) and k not in ("content-type", "correlation_id")}
     # Re-encode exactly as FastStream publishes, so the stage reads it like any new message.
-    raw = await BinaryMessageFormatV1.encode(
-        message=entry["payload"], reply_to=None, headers=headers, correlation_id=entry_id)
+    raw = await encode_entry(entry["payload"], headers, correlation_id=entry_id)
     async with redis.pipeline(transaction=True) as pipe:
         pipe.xadd(stage_stream, {"__data__": raw})
         pipe.xdel(Stream.DEAD, entry_id)

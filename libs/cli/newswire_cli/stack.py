@@ -151,31 +151,28 @@ stopwaitsecs=20
 {out}""")
     newswire = newswire_command()
     env = _env_line(cfg.service_env())
+
+    def service_program(name: str, command: str, priority: int, extra: str = "") -> str:
+        # The Python services share restart and graceful-stop policy (SIGTERM, 30 s drain).
+        return f"""[program:{name}]
+command={newswire} {command}
+{extra}priority={priority}
+autorestart=true
+startsecs=2
+startretries=20
+stopsignal=TERM
+stopwaitsecs=35
+{out}"""
+
     for service in ("ingest", "search"):
-        sections.append(f"""[program:{service}]
-command={newswire} serve {service}
-environment={env}
-priority=20
-autorestart=true
-startsecs=2
-startretries=20
-stopsignal=TERM
-stopwaitsecs=35
-{out}""")
+        sections.append(service_program(service, f"serve {service}", 20,
+                                        f"environment={env}\n"))
     for stage in WORKER_STAGES:
-        sections.append(f"""[program:{stage}]
-command={newswire} serve {stage} --port %(process_num)d
-process_name=%(program_name)s-%(process_num)d
-numprocs={cfg.workers}
-numprocs_start={cfg.worker_port(stage, 0)}
-environment={env},NEWSWIRE_CONSUMER_NAME="{stage}-%(process_num)d"
-priority=30
-autorestart=true
-startsecs=2
-startretries=20
-stopsignal=TERM
-stopwaitsecs=35
-{out}""")
+        sections.append(service_program(
+            stage, f"serve {stage} --port %(process_num)d", 30,
+            f"process_name=%(program_name)s-%(process_num)d\nnumprocs={cfg.workers}\n"
+            f"numprocs_start={cfg.worker_port(stage, 0)}\n"
+            f'environment={env},NEWSWIRE_CONSUMER_NAME="{stage}-%(process_num)d"\n'))
     return "\n".join(sections)
 
 

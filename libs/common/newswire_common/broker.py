@@ -102,6 +102,14 @@ def decode_entry(fields: dict[bytes, bytes]) -> tuple[Any, dict[str, Any]]:
         return body.decode("utf-8", "replace"), headers
 
 
+async def encode_entry(body: Any, headers: dict[str, str] | None = None,
+                       correlation_id: str = "newswire") -> bytes:
+    """Encode a message exactly as FastStream publishes it (the inverse of `decode_entry`), for
+    entries written with a plain XADD."""
+    return await BinaryMessageFormatV1.encode(message=body, reply_to=None, headers=headers or {},
+                                              correlation_id=correlation_id)
+
+
 def make_dead_letter_middleware(stage: str, settings: Settings) -> type[BaseMiddleware]:
     stream = STAGES[stage][0]
 
@@ -170,20 +178,26 @@ async def dead_letter(msg: StreamMessage[Any], *, stage: str, stream: str, exc: 
         error_type=type(exc).__name__, attempts=attempts, payload=payload,
         headers={k: v for k, v in (msg.headers or {}).items() if isinstance(v, str)},
     )
-    # Written with XADD in FastStream's own message format, so tools and replays read it like
-    # any other message.
-    data = await BinaryMessageFormatV1.encode(
-        message=entry.model_dump(mode="json"), reply_to=None, correlation_id=msg.correlation_id,
-        headers=article_headers(article_id or "", trace_id or ""))
-    await status_redis().xadd(Stream.DEAD, {"__data__": data})
-    if article_id:
-        from . import status
-
-        await status.mark(status_redis(), article_id, "dead_lettered",
-                          dead_lettered_at=entry.failed_at.isoformat(), dead_letter_stage=stage,
-                          dead_letter_reason=entry.error[:500])
+    await record_dead_letter(entry, correlation_id=msg.correlation_id)
     log.error("message dead-lettered", error=entry.error[:500], error_type=entry.error_type,
               attempts=attempts)
+
+
+async def record_dead_letter(entry: DeadLetter, *, correlation_id: str = "newswire") -> None:
+    """Append to the dead-letter stream and mark the article's status with the reason.
+
+    Written with XADD in FastStream's own message format, so tools and replays read it like any
+    other message (the middleware has no handle on its broker)."""
+    data = await encode_entry(entry.model_dump(mode="json"), correlation_id=correlation_id,
+                              headers=article_headers(entry.article_id or "",
+                                                      entry.trace_id or ""))
+    await status_redis().xadd(Stream.DEAD, {"__data__": data})
+    if entry.article_id:
+        from . import status
+
+        await status.mark(status_redis(), entry.article_id, "dead_lettered",
+                          dead_lettered_at=entry.failed_at.isoformat(),
+                          dead_letter_stage=entry.stage, dead_letter_reason=entry.error[:500])
 
 
 _status_redis: "aioredis.Redis | None" = None
@@ -218,16 +232,20 @@ async def tolerant_batch_parser(msg: dict[str, Any], original: Callable[..., Awa
                 cleaned.append(fields)
             except Exception as exc:
                 marker = {POISON_KEY: repr(raw)[:2000], "error": f"undecodable message: {exc!r}"}
-                data = await BinaryMessageFormatV1.encode(
-                    message=marker, reply_to=None, headers={}, correlation_id="poison")
-                cleaned.append({b"__data__": data})
+                cleaned.append({b"__data__": await encode_entry(marker, correlation_id="poison")})
         return await original({**msg, "data": cleaned})
 
 
 def make_broker(settings: Settings, *, stage: str | None = None) -> RedisBroker:
     middlewares = [make_dead_letter_middleware(stage, settings)] if stage else []
-    return RedisBroker(settings.redis_url, middlewares=middlewares, graceful_timeout=30.0,
-                       logger=logging.getLogger("faststream.newswire"), **CONNECTION_OPTIONS)
+    broker = RedisBroker(settings.redis_url, middlewares=middlewares, graceful_timeout=30.0,
+                         logger=logging.getLogger("faststream.newswire"), **CONNECTION_OPTIONS)
+    if stage:
+        # Declared so each stage's AsyncAPI document shows where its failures go; entries are
+        # written by `record_dead_letter`.
+        broker.publisher(stream=Stream.DEAD, schema=DeadLetter, title="articles.dead",
+                         description="Messages that failed permanently, with the reason")
+    return broker
 
 
 def stage_subscriber(broker: RedisBroker, stage: str, settings: Settings, *,

@@ -1,5 +1,6 @@
 """Per-article status kept in a Redis hash: when each stage handled it (read by ingest and the CLI)."""
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -38,8 +39,13 @@ async def read(redis: aioredis.Redis, article_id: str) -> dict[str, Any] | None:
 
 async def mark(redis: aioredis.Redis, article_id: str, state: str, **fields: str) -> None:
     """Record that an article reached `state` (cleaned, enriched, indexed, dead_lettered…)."""
-    key = status_key(article_id)
+    await mark_many(redis, [(article_id, {"state": state, **fields})])
+
+
+async def mark_many(redis: aioredis.Redis, marks: Iterable[tuple[str, dict[str, str]]]) -> None:
+    """Several articles' status fields (including `state`) in one round trip."""
     async with redis.pipeline(transaction=False) as pipe:
-        pipe.hset(key, mapping={"state": state, **fields})
-        pipe.expire(key, STATUS_TTL_S)
+        for article_id, fields in marks:
+            pipe.hset(status_key(article_id), mapping=fields)
+            pipe.expire(status_key(article_id), STATUS_TTL_S)
         await pipe.execute()

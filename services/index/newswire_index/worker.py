@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 from newswire_common import metrics, status
-from newswire_common.broker import make_broker, stage_subscriber
+from newswire_common.broker import make_broker, record_dead_letter, stage_subscriber
 from newswire_common.contracts import ArticleDeletion, DeadLetter, EnrichedArticle, utcnow
 from newswire_common.logging import bind_article_context, get_logger
 from newswire_common.redisclient import redis_client
@@ -22,8 +22,6 @@ from .meili import Meili, MeiliTaskFailed
 
 settings = get_settings()
 broker = make_broker(settings, stage="index")
-dead_letters = broker.publisher(stream=Stream.DEAD, schema=DeadLetter, title="articles.dead",
-                                description="Messages that failed permanently, with the reason")
 log = get_logger("newswire.index")
 key = settings.meili_master_key.get_secret_value() if settings.meili_master_key else None
 redis = redis_client(settings.redis_url)
@@ -121,9 +119,10 @@ async def index_articles(articles: list[EnrichedArticle]) -> None:
     await refresh_authors(authors)
     indexed_at = utcnow()
     duration_ms = round((time.perf_counter() - started) * 1000, 1)
+    await status.mark_many(redis, [
+        (a.article_id, {"state": "indexed", "indexed_at": indexed_at.isoformat(),
+                        "trace_id": a.trace_id}) for a in articles])
     for article in articles:
-        await status.mark(redis, article.article_id, "indexed", indexed_at=indexed_at.isoformat(),
-                          trace_id=article.trace_id)
         freshness = (indexed_at - article.received_at).total_seconds()
         metrics.FRESHNESS.observe(freshness)
         with bind_article_context(article.article_id, article.trace_id, stage="index"):
@@ -144,14 +143,10 @@ async def delete_article(deletion: ArticleDeletion) -> None:
 
 async def dead_letter_invalid(item: Any, exc: ValidationError) -> None:
     payload = item if isinstance(item, dict) else {"value": item}
-    await dead_letters.publish(DeadLetter(
+    await record_dead_letter(DeadLetter(
         stage="index", stream=Stream.ENRICHED, article_id=payload.get("article_id"),
         trace_id=payload.get("trace_id"), error=str(exc)[:2000], error_type="ValidationError",
         attempts=1, payload=payload))
-    if payload.get("article_id"):
-        await status.mark(redis, str(payload["article_id"]), "dead_lettered",
-                          dead_letter_stage="index", dead_letter_reason=str(exc)[:500],
-                          dead_lettered_at=utcnow().isoformat())
     log.error("invalid message dead-lettered", article_id=payload.get("article_id"),
               error=str(exc)[:300])
 
