@@ -9,11 +9,16 @@ from typing import Annotated
 import httpx
 import typer
 
+from .stack import WORKER_STAGES, StackConfig
+
 app = typer.Typer(help="Newswire: news ingestion, cleaning, enrichment and search.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
 
 SERVICES = ("ingest", "clean", "enrich", "index", "search")
-WORKER_DEFAULT_PORTS = {"clean": 8020, "enrich": 8030, "index": 8040}
+#: The ports `make run` gives a stage's first replica (StackConfig's defaults), so a worker
+#: started by hand answers where the docs say.
+WORKER_DEFAULT_PORTS = {stage: StackConfig(var_dir=Path("var")).worker_port(stage, 0)
+                        for stage in WORKER_STAGES}
 
 
 def _wait_for_dependencies(service: str, timeout: float = 60.0) -> None:
@@ -116,7 +121,7 @@ def run(workers: Annotated[int, typer.Option(help="replicas of each stream worke
 
     from newswire_common.settings import get_settings
 
-    from .stack import LocalStack, StackConfig
+    from .stack import LocalStack
 
     settings = get_settings()
     cfg = StackConfig(
@@ -156,12 +161,9 @@ def run(workers: Annotated[int, typer.Option(help="replicas of each stream worke
 
 
 def _submission_for(path: Path, url: str | None) -> list[dict]:
-    data = path.read_bytes()
-    if path.suffix == ".gz":
-        import gzip
+    from newswire_clean.cli import read_article_file  # gzip and encoding detection
 
-        data = gzip.decompress(data)
-    text = data.decode("utf-8", errors="replace")
+    text = read_article_file(path)
     if path.suffix in (".json", ".ndjson", ".jsonl"):
         if path.suffix == ".json":
             loaded = json.loads(text)
