@@ -36,7 +36,8 @@ def test_index_waits_for_meilisearch_and_redelivers(tmp_path, servers, seed_text
             assert ingest.get(status_url).json().get("state") == "enriched"
             supervisor.startProcess("meilisearch:meilisearch")
             eventually(lambda: ingest.get(status_url).json().get("state") == "indexed", 90)
-            assert client.xpending("articles.enriched", "index")["pending"] == 0
+            # "indexed" is recorded just before the acknowledgement: wait for it.
+            eventually(lambda: client.xpending("articles.enriched", "index")["pending"] == 0, 10)
             assert client.xlen("articles.dead") == 0
     finally:
         stack.stop()
