@@ -252,8 +252,12 @@ def make_broker(settings: Settings, *, stage: str | None = None) -> RedisBroker:
 
 
 def stage_subscriber(broker: RedisBroker, stage: str, settings: Settings, *,
-                     batch: bool = False, max_records: int | None = None) -> Callable[[F], F]:
-    """Register `handler` as reader and reclaimer of the stage's input stream."""
+                     batch: bool = False, max_records: int | None = None,
+                     readers: int = 1) -> Callable[[F], F]:
+    """Register `handler` as reader and reclaimer of the stage's input stream.
+
+    `readers` > 1 runs that many readers in the group (consumers `<name>`, `<name>.1`, …), so
+    the handler runs on up to that many messages (or batches) at once."""
     stream, group, _ = STAGES[stage]
     consumer = f"{stage}-{settings.consumer_name}"
     # XREADGROUP without COUNT hands the whole backlog to the first replica that reads: the
@@ -262,12 +266,16 @@ def stage_subscriber(broker: RedisBroker, stage: str, settings: Settings, *,
 
     def register(handler: F) -> F:
         parser = {"parser": tolerant_batch_parser} if batch else {}
-        reader = broker.subscriber(
-            stream=StreamSub(stream, group=group, consumer=consumer, batch=batch,
-                             max_records=max_records, polling_interval=settings.poll_interval_ms),
-            ack_policy=AckPolicy.NACK_ON_ERROR, **parser,
-            title=f"{stage}:{stream}",
-        )
+        for i in range(readers):
+            reader = broker.subscriber(
+                stream=StreamSub(stream, group=group, consumer=f"{consumer}.{i}" if i else consumer,
+                                 batch=batch, max_records=max_records,
+                                 polling_interval=settings.poll_interval_ms),
+                ack_policy=AckPolicy.NACK_ON_ERROR, **parser,
+                title=f"{stage}:{stream}" if not i else f"{stage}:{stream}:{i}",
+                include_in_schema=not i,
+            )
+            handler = reader(handler)
         reclaimer = broker.subscriber(
             stream=StreamSub(stream, group=group, consumer=consumer, batch=batch,
                              max_records=max_records, polling_interval=1000,
@@ -276,6 +284,6 @@ def stage_subscriber(broker: RedisBroker, stage: str, settings: Settings, *,
             title=f"{stage}:{stream}:reclaim",
             include_in_schema=False,
         )
-        return reclaimer(reader(handler))
+        return reclaimer(handler)
 
     return register

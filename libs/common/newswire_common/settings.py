@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     poll_interval_ms: int = 100
 
     index_batch_size: int = 500
+    #: Batches the index worker keeps in flight at once. Meilisearch merges queued additions
+    #: into one internal batch, so a new article waits for the batch being indexed, not for
+    #: every worker round trip in between.
+    index_concurrency: int = 4
     index_task_timeout_s: float = 60.0
 
     max_body_bytes: int = 5 * 1024 * 1024

@@ -1,9 +1,12 @@
 """Index stage: articles.enriched -> Meilisearch `articles` and `authors` indexes.
 
 Reads batches, upserts the stories in one task, waits for it to succeed, refreshes the article
-counts of the authors involved, and only then lets the batch be acknowledged.
+counts of the authors involved, and only then lets the batch be acknowledged. Up to
+`index_concurrency` batches are in flight: while one waits for Meilisearch, the next is already
+queued there, and Meilisearch indexes queued additions together.
 """
 
+import asyncio
 import time
 from typing import Any
 
@@ -71,11 +74,21 @@ async def latest_stories(author_ids: list[str]) -> dict[str, list[dict[str, Any]
     return {a: r["hits"] for a, r in zip(author_ids, results, strict=True)}
 
 
+#: Batches run concurrently (`index_concurrency`); counting and writing an author's document
+#: one batch at a time means the last write always carries the latest count.
+_authors_lock = asyncio.Lock()
+
+
 async def refresh_authors(authors: dict[str, dict[str, Any]]) -> None:
     """Upsert the authors' documents with their current story counts; drop authors left with
     no story."""
     if not authors:
         return
+    async with _authors_lock:
+        await _refresh_authors(authors)
+
+
+async def _refresh_authors(authors: dict[str, dict[str, Any]]) -> None:
     counts = await author_counts(list(authors))
     latest = await latest_stories([a for a in authors if counts[a]])
     keep = [{**doc, "article_count": counts[a], "latest_stories": latest[a],
@@ -151,7 +164,8 @@ async def dead_letter_invalid(item: Any, exc: ValidationError) -> None:
               error=str(exc)[:300])
 
 
-@stage_subscriber(broker, "index", settings, batch=True, max_records=settings.index_batch_size)
+@stage_subscriber(broker, "index", settings, batch=True, max_records=settings.index_batch_size,
+                  readers=settings.index_concurrency)
 async def on_enriched(batch: list[Any]) -> None:
     """Apply the batch in order: runs of upserts go to Meilisearch as one task each, deletions
     one by one between them. One malformed message must not hold back the good ones."""
