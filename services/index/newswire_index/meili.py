@@ -57,7 +57,7 @@ class Meili:
         """Wait until a task ends; raise MeiliTaskFailed when it did not succeed.
 
         Every waiter of this client shares one poller (`TaskWatcher`), so many batches in flight
-        cost one small request per poll interval, and a finished task is seen within ~10 ms."""
+        cost one small request per poll interval, and a finished task is seen within ~20 ms."""
         task = await self._watcher.wait(task_uid, timeout_s)
         if task["status"] != "succeeded":
             error = task.get("error") or {}
@@ -122,7 +122,7 @@ class TaskWatcher:
 
     FINISHED = ("succeeded", "failed", "canceled")
 
-    def __init__(self, meili: Meili, interval_s: float = 0.01) -> None:
+    def __init__(self, meili: Meili, interval_s: float = 0.02) -> None:
         self._meili = meili
         self._interval_s = interval_s
         self._waiters: dict[int, list[asyncio.Future[dict[str, Any]]]] = {}
