@@ -45,7 +45,7 @@ def test_script_only_html_is_dead_lettered_with_reason(ingest, stack):
     assert state["dead_letter_stage"] == "clean"
     assert "no article text" in state["dead_letter_reason"]
     entry = next(e for e in dead_letters(stack) if e["article_id"] == accepted.json()["id"])
-    assert entry["stage"] == "clean" and entry["error_type"] == "PermanentError"
+    assert entry["stage"] == "clean" and entry["error_type"] == "EmptyArticleError"
     shown = json.loads(newswire(stack, "dlq", "show", entry["id"]).stdout)
     assert shown["payload"]["html"] == html  # the original message is kept whole
 

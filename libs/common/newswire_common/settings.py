@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     #: How long (ms) a blocking stream read waits before polling again.
     poll_interval_ms: int = 100
 
+    #: Entries the clean and enrich stages take per read (only what is already waiting): one
+    #: thread hop, one publish round trip and one acknowledgement per batch, not per article.
+    stage_batch_size: int = 16
     index_batch_size: int = 500
     #: Batches the index worker keeps in flight at once. Meilisearch merges queued additions
     #: into one internal batch, so a new article waits for the batch being indexed, not for

@@ -45,7 +45,13 @@ async def mark(redis: aioredis.Redis, article_id: str, state: str, **fields: str
 async def mark_many(redis: aioredis.Redis, marks: Iterable[tuple[str, dict[str, str]]]) -> None:
     """Several articles' status fields (including `state`) in one round trip."""
     async with redis.pipeline(transaction=False) as pipe:
-        for article_id, fields in marks:
-            pipe.hset(status_key(article_id), mapping=fields)
-            pipe.expire(status_key(article_id), STATUS_TTL_S)
+        queue_marks(pipe, marks)
         await pipe.execute()
+
+
+def queue_marks(pipe: "aioredis.client.Pipeline",
+                marks: Iterable[tuple[str, dict[str, str]]]) -> None:
+    """Add status marks to a pipeline the caller executes (with its other commands)."""
+    for article_id, fields in marks:
+        pipe.hset(status_key(article_id), mapping=fields)
+        pipe.expire(status_key(article_id), STATUS_TTL_S)
