@@ -15,13 +15,11 @@ def status_key(article_id: str) -> str:
     return f"newswire:article:{article_id}"
 
 
-async def record_received(redis: aioredis.Redis, raw: RawArticle) -> None:
-    key = status_key(raw.article_id)
-    async with redis.pipeline(transaction=True) as pipe:
-        pipe.hset(key, mapping={"article_id": raw.article_id, "trace_id": raw.trace_id,
-                                "received_at": raw.received_at.isoformat(), "state": "received"})
-        pipe.expire(key, STATUS_TTL_S)
-        await pipe.execute()
+def queue_received(pipe: "aioredis.client.Pipeline", raw: RawArticle) -> None:
+    """Add the `received` mark to a pipeline the caller executes (with its publish)."""
+    queue_marks(pipe, [(raw.article_id, {"article_id": raw.article_id, "trace_id": raw.trace_id,
+                                         "received_at": raw.received_at.isoformat(),
+                                         "state": "received"})])
 
 
 async def read(redis: aioredis.Redis, article_id: str) -> dict[str, Any] | None:

@@ -92,9 +92,13 @@ def create_app(settings: Settings | None = None) -> Any:
             html=submission.html, text=submission.text,
         )
         with bind_article_context(raw.article_id, raw.trace_id, stage="ingest"):
-            await status.record_received(redis, raw)
-            # XADD returns once Redis accepted the entry: only then do we answer 202.
-            await raw_articles.publish(raw, headers=article_headers(raw.article_id, trace_id))
+            # Status mark and XADD in one round trip; it returns once Redis accepted the entry,
+            # and only then do we answer 202.
+            async with redis.pipeline(transaction=False) as pipe:
+                status.queue_received(pipe, raw)
+                await raw_articles.publish(raw, headers=article_headers(raw.article_id, trace_id),
+                                           pipeline=pipe)
+                await pipe.execute()
             log.info("article accepted", url=raw.url, publisher=raw.publisher,
                      content_chars=len(submission.content))
         metrics.INGEST_REQUESTS.labels("accepted").inc()
