@@ -81,9 +81,9 @@ def create_app(settings: Settings | None = None) -> Any:
         base = settings.public_ingest_url or str(request.base_url).rstrip("/")
         return f"{base}/v1/articles/{aid}"
 
-    async def accept(submission: ArticleSubmission, trace_id: str,
-                     who: keys.Publisher | None) -> RawArticle:
-        raw = RawArticle(
+    def to_raw(submission: ArticleSubmission, trace_id: str,
+               who: keys.Publisher | None) -> RawArticle:
+        return RawArticle(
             article_id=article_id(submission.url, submission.content), trace_id=trace_id,
             received_at=utcnow(), publisher=who.name if who else None, url=submission.url,
             title=submission.title, authors=submission.authors,
@@ -91,18 +91,21 @@ def create_app(settings: Settings | None = None) -> Any:
             section=submission.section, tags=submission.tags, language=submission.language,
             html=submission.html, text=submission.text,
         )
-        with bind_article_context(raw.article_id, raw.trace_id, stage="ingest"):
-            # Status mark and XADD in one round trip; it returns once Redis accepted the entry,
-            # and only then do we answer 202.
-            async with redis.pipeline(transaction=False) as pipe:
+
+    async def accept(accepted: list[tuple[ArticleSubmission, RawArticle]]) -> None:
+        """Status marks and XADDs of all the articles in one round trip; it returns once Redis
+        accepted the entries, and only then do we answer 202."""
+        async with redis.pipeline(transaction=False) as pipe:
+            for _, raw in accepted:
                 status.queue_received(pipe, raw)
-                await raw_articles.publish(raw, headers=article_headers(raw.article_id, trace_id),
-                                           pipeline=pipe)
-                await pipe.execute()
-            log.info("article accepted", url=raw.url, publisher=raw.publisher,
-                     content_chars=len(submission.content))
-        metrics.INGEST_REQUESTS.labels("accepted").inc()
-        return raw
+                await raw_articles.publish(raw, pipeline=pipe,
+                                           headers=article_headers(raw.article_id, raw.trace_id))
+            await pipe.execute()
+        for submission, raw in accepted:
+            with bind_article_context(raw.article_id, raw.trace_id, stage="ingest"):
+                log.info("article accepted", url=raw.url, publisher=raw.publisher,
+                         content_chars=len(submission.content))
+        metrics.INGEST_REQUESTS.labels("accepted").inc(len(accepted))
 
     @api.post("/v1/articles", status_code=202, summary="Submit one article",
               responses={401: {"description": "no or unknown API key"},
@@ -111,7 +114,8 @@ def create_app(settings: Settings | None = None) -> Any:
                          415: {"description": "not JSON"}})
     async def post_article(submission: ArticleSubmission, request: Request,
                            who: Publisher) -> dict[str, str]:
-        raw = await accept(submission, trace_id_from(request), who)
+        raw = to_raw(submission, trace_id_from(request), who)
+        await accept([(submission, raw)])
         return {"id": raw.article_id, "trace_id": raw.trace_id,
                 "status_url": status_url(request, raw.article_id)}
 
@@ -135,6 +139,7 @@ def create_app(settings: Settings | None = None) -> Any:
                 "loc": ["body"], "msg": "no articles in batch", "type": "empty"}]})
         base_trace = trace_id_from(request)
         results: list[dict[str, Any]] = []
+        accepted_items: list[tuple[ArticleSubmission, RawArticle]] = []
         for index, item in enumerate(items):
             try:
                 submission = ArticleSubmission.model_validate(item)
@@ -143,10 +148,13 @@ def create_app(settings: Settings | None = None) -> Any:
                 results.append({"index": index, "status": 422, "detail": error_detail(exc)})
                 continue
             trace = f"{base_trace}-{index}" if len(items) > 1 else base_trace
-            raw = await accept(submission, trace, who)
+            raw = to_raw(submission, trace, who)
+            accepted_items.append((submission, raw))
             results.append({"index": index, "status": 202, "id": raw.article_id,
                             "trace_id": raw.trace_id,
                             "status_url": status_url(request, raw.article_id)})
+        if accepted_items:
+            await accept(accepted_items)
         accepted = sum(1 for r in results if r["status"] == 202)
         code = 202 if accepted == len(results) else (207 if accepted else 422)
         return JSONResponse(status_code=code, content={
