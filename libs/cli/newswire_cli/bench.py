@@ -51,7 +51,9 @@ class BenchOptions:
     copies: int = 3
     limit: int | None = None  # articles per copy (default: the whole corpus)
     concurrency: int = 16
-    batch: int = 0  # >0: use POST /v1/articles/batch with this many per request
+    # A publisher back-filling an archive sends it in batches (POST /v1/articles/batch);
+    # 0 posts one article per request, like a live feed.
+    batch: int = 50
     fresh_rate: float = 20.0
     fresh_seconds: float = 60.0
     queries: int = 2000
@@ -826,8 +828,9 @@ def bench(
     = None,
     limit: Annotated[int | None, typer.Option(help="articles per copy")] = None,
     concurrency: Annotated[int, typer.Option(help="concurrent back-fill clients")] = 16,
-    batch: Annotated[int, typer.Option(help="use /v1/articles/batch with this size (0: off)")]
-    = 0,
+    batch: Annotated[int, typer.Option(
+        help="back-fill through /v1/articles/batch with this many per request (0: one POST "
+             "/v1/articles per article)")] = 50,
     fresh_rate: Annotated[float, typer.Option(help="articles/s in the freshness phase")] = 20.0,
     fresh_seconds: Annotated[float | None, typer.Option(help="freshness phase length")] = None,
     queries: Annotated[int | None, typer.Option(help="search queries per client setup")]
