@@ -51,7 +51,7 @@ class Settings(BaseSettings):
     #: Batches the index worker keeps in flight at once. Meilisearch merges queued additions
     #: into one internal batch, so a new article waits for the batch being indexed, not for
     #: every worker round trip in between.
-    index_concurrency: int = 4
+    index_concurrency: int = 16
     index_task_timeout_s: float = 60.0
 
     max_body_bytes: int = 5 * 1024 * 1024
