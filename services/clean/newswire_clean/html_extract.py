@@ -11,20 +11,24 @@ second opinion. They fail on different pages:
 
 from __future__ import annotations
 
-import copy
+import logging
 import os
 import re
 
 import html_text
 import trafilatura
+from htmldate import find_date
 from lxml import etree
 from lxml.html import HtmlElement
 from newswire_common.contracts import Author
 from readability import Document
+from trafilatura import metadata as traf_meta
 from trafilatura.settings import set_date_params
 from trafilatura.utils import load_html
 
 from ._base import Extraction, normalise_text, paragraphs_to_body
+
+log = logging.getLogger(__name__)
 
 _TOKEN = re.compile(r"\w+")
 #: 4-token shingles: the unit the merge rules compare outputs with.
@@ -74,14 +78,10 @@ def merge_bodies(primary: str, second: str) -> tuple[str, str]:
 
 # --- metadata ----------------------------------------------------------------------------
 
-_AUTHOR_BOX = (
-    "//*[self::div or self::section or self::aside or self::footer]"
-    "[contains(concat(' ', normalize-space(@class), ' '), ' author-bio ')"
-    " or contains(@class, 'author-box') or contains(@class, 'about-author')"
-    " or contains(@class, 'author-description') or contains(@class, 'authorbox')"
-    " or contains(@class, 'author-info') or contains(@class, 'author_bio')"
-    " or contains(@class, 'bio-box') or contains(@class, 'author-profile')]"
-)
+#: Class names of author boxes ("about the author"): a whole `author-bio` token, or one of these
+#: substrings.
+_AUTHOR_BOX_CLASS = re.compile(r"(?:^|\s)author-bio(?:\s|$)|author-box|about-author|author-description"
+                               r"|authorbox|author-info|author_bio|bio-box|author-profile")
 
 
 def _meta_index(tree: HtmlElement) -> dict[str, str]:
@@ -122,11 +122,46 @@ def declared_language(tree: HtmlElement, metas: dict[str, str] | None = None) ->
     return "-".join([primary.lower(), *[r.upper() if len(r) == 2 else r for r in rest]])
 
 
+#: <meta> names that carry the publication time, best first.
+_PUBLISHED_META = ("article:published_time", "datePublished", "og:published_time", "pubdate", "publishdate",
+                   "date", "dc.date", "DC.date.issued")
+
+
+def _page_metadata(tree: HtmlElement, url: str | None, *, find_day: bool,
+                   extensive: bool) -> traf_meta.Document:
+    """trafilatura's extract_metadata minus what the cleaner never keeps (categories, tags,
+    licence: a third of its cost) and minus htmldate unless `find_day` (the page's meta tags
+    already gave the time). Same order and fallbacks as trafilatura 2.x otherwise."""
+    md = traf_meta.examine_meta(tree)
+    if md.author and " " not in md.author:
+        md.author = None
+    try:
+        md = traf_meta.extract_meta_json(tree, md)
+    except Exception as err:  # noqa: BLE001 - trafilatura's JSON-LD reader raises on odd schemas
+        log.debug("JSON-LD metadata skipped: %r", err)
+    md.title = md.title or traf_meta.extract_title(tree)
+    md.author = md.author or traf_meta.extract_author(tree)
+    md.url = md.url or traf_meta.extract_url(tree, url)
+    if find_day:
+        md.date = find_date(tree, **{**set_date_params(extensive), "url": md.url})
+    md.sitename = md.sitename or traf_meta.extract_sitename(tree)
+    if md.sitename:
+        md.sitename = md.sitename.lstrip("@")
+        if md.sitename and "." not in md.sitename and not md.sitename[0].isupper():
+            md.sitename = md.sitename.title()
+    elif md.url and (match := traf_meta.META_URL.match(md.url)):
+        md.sitename = match[1]
+    md.clean_and_trim()
+    return md
+
+
 def _author_bios(tree: HtmlElement, names: list[str]) -> tuple[dict[str, str], list[str]]:
     """Author boxes on the page: {name: bio} for known names, and the box texts."""
     bios: dict[str, str] = {}
     texts: list[str] = []
-    for box in tree.xpath(_AUTHOR_BOX)[:3]:
+    found = (e for e in tree.iter("div", "section", "aside", "footer")
+             if _AUTHOR_BOX_CLASS.search(e.get("class") or ""))
+    for box in list(found)[:3]:
         text = normalise_text(html_text.extract_text(box, guess_layout=False))
         if not text or len(text) > 3000:
             continue
@@ -190,27 +225,22 @@ def extract_html(html: str | bytes, url: str | None = None, *,
     if second_opinion is None:
         second_opinion = HTML_MODE != "fast"
     second_opinion = second_opinion and not big
-    doc = trafilatura.bare_extraction(
-        copy.deepcopy(tree) if second_opinion else tree, url=url, fast=True,
-        include_comments=False, include_tables=True, with_metadata=True,
-        date_extraction_params=set_date_params(extensive=not big))
-    names = []
-    if doc is not None and doc.author:
-        names = [n.strip() for n in re.split(r";|\band\b|&", doc.author) if n.strip()]
-    bios, boxes = _author_bios(tree, names)
     metas = _meta_index(tree)
+    # A full timestamp from the page's metadata beats htmldate's day-only guess.
+    published = _meta(metas, *_PUBLISHED_META)
+    md = _page_metadata(tree, url, find_day=published is None, extensive=not big)
+    # trafilatura copies a tree it is given, so `tree` stays intact for the rest.
+    doc = trafilatura.bare_extraction(tree, url=url, fast=True, include_comments=False,
+                                      include_tables=True, with_metadata=False)
+    names = [n.strip() for n in re.split(r";|\band\b|&", md.author) if n.strip()] if md.author else []
+    bios, boxes = _author_bios(tree, names)
     found = Extraction(
-        title=(normalise_text(doc.title) or None) if doc is not None and doc.title else None,
+        title=normalise_text(md.title) or None if md.title else None,
         authors=[Author(name=n, bio=bios.get(n)) for n in names],
-        # A full timestamp from the page's metadata beats htmldate's day-only guess.
-        published_at_raw=_meta(metas, "article:published_time", "datePublished", "og:published_time",
-                               "pubdate", "publishdate", "date", "dc.date", "DC.date.issued")
-        or (doc.date if doc is not None else None),
-        canonical_url=(doc.url if doc is not None else None)
-        or (tree.xpath("//link[@rel='canonical']/@href") or [None])[0],
-        site_name=(doc.sitename if doc is not None else None) or _meta(metas, "og:site_name"),
-        lead_image_url=(doc.image if doc is not None else None)
-        or _meta(metas, "og:image", "twitter:image"),
+        published_at_raw=published or md.date,
+        canonical_url=md.url or (tree.xpath("//link[@rel='canonical']/@href") or [None])[0],
+        site_name=md.sitename or _meta(metas, "og:site_name"),
+        lead_image_url=md.image or _meta(metas, "og:image", "twitter:image"),
         language=declared_language(tree, metas), method="trafilatura",
     )
     body = normalise_text((doc.text if doc is not None else "") or "")
