@@ -16,15 +16,16 @@ import os
 import re
 
 import html_text
+import lxml.html
 import trafilatura
 from htmldate import find_date
 from lxml import etree
-from lxml.html import HtmlElement
+from lxml.html import HtmlComment, HtmlElement, HtmlEntity, HTMLParser, HtmlProcessingInstruction
 from newswire_common.contracts import Author
 from readability import Document
 from trafilatura import metadata as traf_meta
 from trafilatura.settings import set_date_params
-from trafilatura.utils import load_html
+from trafilatura.utils import decode_file, is_dubious_html, repair_faulty_html
 
 from ._base import Extraction, normalise_text, paragraphs_to_body
 
@@ -182,6 +183,51 @@ def _strip_boxes(body: str, boxes: list[str]) -> str:
     return "\n\n".join(kept)
 
 
+#: trafilatura's parser settings, but every element an HtmlElement: lxml.html's default lookup
+#: calls Python for each element proxy created (form and input classes we never use), about 8%
+#: of the extractors' time.
+_PARSER = HTMLParser(collect_ids=False, default_doctype=False, encoding="utf-8", remove_comments=True,
+                     remove_pis=True)
+_PARSER.set_element_class_lookup(etree.ElementDefaultClassLookup(
+    element=HtmlElement, comment=HtmlComment, pi=HtmlProcessingInstruction, entity=HtmlEntity))
+
+
+def load_html(html: str | bytes) -> HtmlElement | None:
+    """trafilatura.utils.load_html (decoding, repairs, sanity check) with `_PARSER`."""
+    text = decode_file(html)
+    beginning = text[:50].lower()
+    text = repair_faulty_html(text, beginning)
+    try:
+        tree = lxml.html.fromstring(text, parser=_PARSER)
+    except ValueError:  # a str with an encoding declaration: lxml wants bytes
+        tree = None
+    except etree.LxmlError:
+        return None
+    if tree is None or len(tree) < 1:
+        try:
+            tree = lxml.html.fromstring(text.encode("utf8", "surrogatepass"), parser=_PARSER)
+        except (ValueError, etree.LxmlError):
+            return None
+    # not HTML at all: text with no markup parses to a single element
+    if is_dubious_html(beginning) and len(tree) < 2:
+        return None
+    return tree
+
+
+#: Scripts that carry metadata (JSON-LD, read by trafilatura and htmldate); every other script goes.
+_DATA_SCRIPTS = frozenset({"application/ld+json", "application/settings+json"})
+
+
+def _strip_code(tree: HtmlElement) -> None:
+    """Drop code and vector art (scripts but JSON-LD, styles, templates, noscript, svg) once,
+    keeping tails. Every extractor drops them anyway (trafilatura: same output on the dev
+    pages), but each would copy and walk them first: a quarter of trafilatura's time."""
+    for script in tree.iter("script"):
+        if (script.get("type") or "").strip().lower() not in _DATA_SCRIPTS:
+            script.tag = "x-drop"
+    etree.strip_elements(tree, "x-drop", "style", "template", "noscript", "svg", with_tail=False)
+
+
 _DISPLAY_NONE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 
 
@@ -226,6 +272,7 @@ def extract_html(html: str | bytes, url: str | None = None, *,
         second_opinion = HTML_MODE != "fast"
     second_opinion = second_opinion and not big
     metas = _meta_index(tree)
+    _strip_code(tree)
     # A full timestamp from the page's metadata beats htmldate's day-only guess.
     published = _meta(metas, *_PUBLISHED_META)
     md = _page_metadata(tree, url, find_day=published is None, extensive=not big)
