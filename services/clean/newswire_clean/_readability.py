@@ -1,0 +1,174 @@
+"""readability-lxml's Document, same output, less CPU (the second opinion of html_extract).
+
+Three of its steps cost most of its time for reasons unrelated to the algorithm: a regex pair
+per element with a debug description of each dropped one, a serialisation of every <div>'s
+children to look for block tags, and three regex substitutions over an element's text to
+measure its length (link density).
+The overrides below compute the same things another way; `tests/test_clean.py` checks the
+summaries against the stock class on real pages.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lxml import etree
+from lxml.html import HtmlElement, fragment_fromstring
+from readability import Document
+from readability.readability import REGEXES
+
+_DISPLAY_NONE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+_UNLIKELY = REGEXES["unlikelyCandidatesRe"]
+_MAYBE = REGEXES["okMaybeItsACandidateRe"]
+# The same patterns without IGNORECASE, for lowercased ASCII (re.I alternations are slow).
+_UNLIKELY_LOWER = re.compile(_UNLIKELY.pattern.lower())
+_MAYBE_LOWER = re.compile(_MAYBE.pattern.lower())
+#: Tags whose serialisation matches readability's divToPElementsRe ("<p" also matches
+#: "<pre", "<param", "<picture"...: it is a prefix test).
+_BLOCK_PREFIXES = ("blockquote", "dl", "div", "img", "ol", "p", "table", "ul")
+_INLINE = frozenset({"a", "b", "cite", "code", "em", "font", "i", "small", "span", "strong", "sub",
+                     "sup", "u"})
+
+
+#: Blanks other than space and newline (tab, no-break space...): clean() may keep runs of them.
+_ODD_BLANK = re.compile(r"[^\S \n]")
+_TABS = re.compile(r"\t|[ \t]{2,}")  # readability's third clean() step
+
+
+def _blank_run_length(run: str) -> int:
+    """Length clean() leaves of an inner run of blanks."""
+    if len(run) >= 255 or "\n" in run:
+        return 1
+    return len(_TABS.sub(" ", run))
+
+
+def clean_length(text: str) -> int:
+    """len(readability.clean(text)) without its three regex passes over the whole text.
+
+    clean() turns every inner run of blanks into one character, except a run without newline
+    that holds tabs or other odd blanks (no-break spaces...), which keeps more; then strips."""
+    words = text.split()
+    if not words:
+        return 0
+    length = sum(map(len, words)) + len(words) - 1
+    end, size = -1, len(text)
+    for odd in _ODD_BLANK.finditer(text):
+        start = odd.start()
+        if start < end:  # same run as the previous odd blank
+            continue
+        while start > 0 and text[start - 1].isspace():
+            start -= 1
+        end = odd.end()
+        while end < size and text[end].isspace():
+            end += 1
+        if 0 < start and end < size:  # leading and trailing runs are stripped
+            length += _blank_run_length(text[start:end]) - 1
+    return length
+
+
+def _text_length(elem: HtmlElement) -> int:
+    return clean_length(elem.text_content() or "")
+
+
+def _unlikely(attrs: str) -> bool:
+    """readability's test of "class id" for an unlikely candidate."""
+    if attrs.isascii():
+        low = attrs.lower()
+        return bool(_UNLIKELY_LOWER.search(low)) and not _MAYBE_LOWER.search(low)
+    return bool(_UNLIKELY.search(attrs)) and not _MAYBE.search(attrs)
+
+
+def _with_block_descendant(root: HtmlElement) -> set[HtmlElement]:
+    """Elements with a descendant whose tag readability counts as a block (one pass)."""
+    marked: set[HtmlElement] = set()
+    for elem in root.iter(etree.Element):
+        if elem.tag.lower().startswith(_BLOCK_PREFIXES):
+            for anc in elem.iterancestors():
+                if anc in marked:
+                    break
+                marked.add(anc)
+    return marked
+
+
+class TreeDocument(Document):
+    """readability's Document on a tree we own: its own _parse deep-copies the tree and runs
+    lxml's Cleaner (javascript link rewriting included), which costs more than the scoring
+    itself. Here the tree is cleaned in place with the few steps that matter for text."""
+
+    def _parse(self, input):
+        doc = input
+        for elem in doc.xpath("//*[@hidden]"):
+            elem.drop_tree()
+        for elem in doc.xpath("//*[@style]"):
+            if _DISPLAY_NONE.search(elem.get("style") or ""):
+                elem.drop_tree()
+        etree.strip_elements(doc, "script", "style", "link", "template", etree.Comment,
+                             etree.ProcessingInstruction, with_tail=False)
+        return doc
+
+    def get_link_density(self, elem):
+        link_length = sum(_text_length(a) for a in elem.findall(".//a"))
+        return float(link_length) / max(_text_length(elem), 1)
+
+    def remove_unlikely_candidates(self):
+        # The stock loop, with one verdict per distinct class/id string, and none of the work
+        # for elements inside a subtree already dropped (it could only drop them from that).
+        verdicts: dict[str, bool] = {}
+        dropped: set[HtmlElement] = set()
+        for elem in self.html.xpath(".//*[@class or @id]"):
+            s = "{} {}".format(elem.get("class", ""), elem.get("id", ""))
+            if len(s) < 2:
+                continue
+            verdict = verdicts.get(s)
+            if verdict is None:
+                verdict = verdicts[s] = _unlikely(s)
+            if (
+                verdict
+                and elem.tag not in ("html", "body")
+                and not any(anc in dropped for anc in elem.iterancestors())
+                and not elem.xpath("ancestor-or-self::pre | ancestor-or-self::code")
+                and not elem.xpath("descendant-or-self::main | descendant-or-self::article | "
+                                   "descendant-or-self::math")
+            ):
+                dropped.add(elem)
+                elem.drop_tree()
+
+    def transform_misused_divs_into_paragraphs(self):
+        # The stock method; "serialise the children and search for a block tag" is replaced by
+        # a set of elements with a block descendant, computed once. Divs turned into <p> have
+        # no block descendant, so the set stays right while the loops change the tree.
+        blocky = _with_block_descendant(self.html)
+        for elem in self.html.findall(".//div"):
+            if elem not in blocky:
+                elem.tag = "p"
+
+        for elem in self.html.findall(".//div"):
+            children = list(elem)
+            paragraph = None
+            if elem.text and elem.text.strip():
+                p = fragment_fromstring("<p/>")
+                p.text = elem.text
+                elem.text = None
+                elem.insert(0, p)
+                paragraph = p
+
+            for child in children:
+                if child.tag == "br":
+                    paragraph = None
+                    continue
+                if child.tag not in _INLINE or child in blocky:
+                    paragraph = None
+                    continue
+                if paragraph is None:
+                    paragraph = fragment_fromstring("<p/>")
+                    child.addprevious(paragraph)
+                paragraph.append(child)
+
+            for pos, child in reversed(list(enumerate(elem))):
+                if child.tail and child.tail.strip():
+                    p = fragment_fromstring("<p/>")
+                    p.text = child.tail
+                    child.tail = None
+                    elem.insert(pos + 1, p)
+                if child.tag == "br":
+                    child.drop_tree()
