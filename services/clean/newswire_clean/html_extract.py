@@ -26,6 +26,7 @@ from trafilatura import metadata as traf_meta
 from trafilatura.settings import Extractor, set_date_params
 from trafilatura.utils import decode_file, is_dubious_html, repair_faulty_html
 
+from ._authors import page_author
 from ._base import Extraction, normalise_text, paragraphs_to_body
 from ._readability import TreeDocument
 
@@ -132,7 +133,8 @@ def _page_metadata(tree: HtmlElement, url: str | None, *, find_day: bool,
                    extensive: bool) -> traf_meta.Document:
     """trafilatura's extract_metadata minus what the cleaner never keeps (categories, tags,
     licence: a third of its cost) and minus htmldate unless `find_day` (the page's meta tags
-    already gave the time). Same order and fallbacks as trafilatura 2.x otherwise."""
+    already gave the time), with its byline search replaced by an equivalent one (_authors).
+    Same order and fallbacks as trafilatura 2.x otherwise."""
     md = traf_meta.examine_meta(tree)
     if md.author and " " not in md.author:
         md.author = None
@@ -141,7 +143,7 @@ def _page_metadata(tree: HtmlElement, url: str | None, *, find_day: bool,
     except Exception as err:  # noqa: BLE001 - trafilatura's JSON-LD reader raises on odd schemas
         log.debug("JSON-LD metadata skipped: %r", err)
     md.title = md.title or traf_meta.extract_title(tree)
-    md.author = md.author or traf_meta.extract_author(tree)
+    md.author = md.author or page_author(tree)
     md.url = md.url or traf_meta.extract_url(tree, url)
     if find_day:
         md.date = find_date(tree, **{**set_date_params(extensive), "url": md.url})
