@@ -23,6 +23,9 @@ _MAYBE = REGEXES["okMaybeItsACandidateRe"]
 # The same patterns without IGNORECASE, for lowercased ASCII (re.I alternations are slow).
 _UNLIKELY_LOWER = re.compile(_UNLIKELY.pattern.lower())
 _MAYBE_LOWER = re.compile(_MAYBE.pattern.lower())
+_NEGATIVE, _POSITIVE = REGEXES["negativeRe"], REGEXES["positiveRe"]
+_NEGATIVE_LOWER = re.compile(_NEGATIVE.pattern.lower())
+_POSITIVE_LOWER = re.compile(_POSITIVE.pattern.lower())
 #: Tags whose serialisation matches readability's divToPElementsRe ("<p" also matches
 #: "<pre", "<param", "<picture"...: it is a prefix test).
 _BLOCK_PREFIXES = ("blockquote", "dl", "div", "img", "ol", "p", "table", "ul")
@@ -78,6 +81,16 @@ def _unlikely(attrs: str) -> bool:
     return bool(_UNLIKELY.search(attrs)) and not _MAYBE.search(attrs)
 
 
+def _feature_weight(feature: str) -> int:
+    """readability's class_weight term for one class or id value."""
+    if feature.isascii():
+        low = feature.lower()
+        negative, positive = _NEGATIVE_LOWER.search(low), _POSITIVE_LOWER.search(low)
+    else:
+        negative, positive = _NEGATIVE.search(feature), _POSITIVE.search(feature)
+    return (-25 if negative else 0) + (25 if positive else 0)
+
+
 def _with_block_descendant(root: HtmlElement) -> set[HtmlElement]:
     """Elements with a descendant whose tag readability counts as a block (one pass)."""
     marked: set[HtmlElement] = set()
@@ -95,6 +108,10 @@ class TreeDocument(Document):
     lxml's Cleaner (javascript link rewriting included), which costs more than the scoring
     itself. Here the tree is cleaned in place with the few steps that matter for text."""
 
+    def __init__(self, input, **kwargs) -> None:
+        super().__init__(input, **kwargs)
+        self._weights: dict[str, int] = {}
+
     def _parse(self, input):
         doc = input
         for elem in doc.xpath("//*[@hidden]"):
@@ -105,6 +122,18 @@ class TreeDocument(Document):
         etree.strip_elements(doc, "script", "style", "link", "template", etree.Comment,
                              etree.ProcessingInstruction, with_tail=False)
         return doc
+
+    def class_weight(self, e):
+        if self.positive_keywords or self.negative_keywords:
+            return super().class_weight(e)
+        weights = self._weights  # one verdict per distinct class or id value
+        weight = 0
+        for feature in (e.get("class", None), e.get("id", None)):
+            if feature:
+                if feature not in weights:
+                    weights[feature] = _feature_weight(feature)
+                weight += weights[feature]
+        return weight
 
     def get_link_density(self, elem):
         link_length = sum(_text_length(a) for a in elem.findall(".//a"))
@@ -126,9 +155,11 @@ class TreeDocument(Document):
                 verdict
                 and elem.tag not in ("html", "body")
                 and not any(anc in dropped for anc in elem.iterancestors())
-                and not elem.xpath("ancestor-or-self::pre | ancestor-or-self::code")
-                and not elem.xpath("descendant-or-self::main | descendant-or-self::article | "
-                                   "descendant-or-self::math")
+                # stock: xpath("ancestor-or-self::pre | ancestor-or-self::code") and
+                # xpath("descendant-or-self::main | ... article | ... math"), compiled per call
+                and elem.tag not in ("pre", "code")
+                and next(elem.iterancestors("pre", "code"), None) is None
+                and next(elem.iter("main", "article", "math"), None) is None
             ):
                 dropped.add(elem)
                 elem.drop_tree()

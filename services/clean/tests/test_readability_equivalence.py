@@ -29,6 +29,7 @@ class StockDocument(TreeDocument):
     get_link_density = Document.get_link_density
     remove_unlikely_candidates = Document.remove_unlikely_candidates
     transform_misused_divs_into_paragraphs = Document.transform_misused_divs_into_paragraphs
+    class_weight = Document.class_weight
 
 
 @pytest.mark.parametrize("text", [
