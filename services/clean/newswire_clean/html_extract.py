@@ -50,11 +50,14 @@ MIN_BODY_WORDS = 4
 BIG_PAGE_CHARS = 2_000_000
 
 
-def _shingles(text: str) -> set[tuple[str, ...]]:
-    toks = _TOKEN.findall(text)
+def _shingles_of(toks: list[str]) -> set[tuple[str, ...]]:
     if len(toks) < _N:
         return {tuple(toks)} if toks else set()
     return set(zip(*(toks[i:] for i in range(_N))))
+
+
+def _shingles(text: str) -> set[tuple[str, ...]]:
+    return _shingles_of(_TOKEN.findall(text))
 
 
 def _contained(a: set, b: set) -> float:
@@ -69,19 +72,21 @@ def merge_bodies(primary: str, second: str) -> tuple[str, str]:
         # trafilatura found nothing: readability's fallback of a few words is a menu or a label.
         return (second, "readability") if len(_TOKEN.findall(second)) >= MIN_FALLBACK_WORDS else ("", "none")
     s2 = _shingles(second)
-    kept = []
-    for para in primary.split("\n"):
-        ps = _shingles(para)
-        if len(_TOKEN.findall(para)) < _N or _contained(ps, s2) >= PARA_KEEP:
+    paras = primary.split("\n")
+    kept, kept_toks = [], []  # tokens never span lines: the voted text's are the kept lines'
+    for para in paras:
+        toks = _TOKEN.findall(para)
+        if len(toks) < _N or _contained(_shingles_of(toks), s2) >= PARA_KEEP:
             kept.append(para)
+            kept_toks += toks
     voted = "\n".join(kept) if kept else primary
-    s1 = _shingles(voted)
+    s1 = _shingles_of(kept_toks) if kept else _shingles(primary)
     l1, l2 = len(voted), len(second)
     if l2 < l1 and _contained(s2, s1) >= CONTAINED:
         return (second, "readability") if l2 >= MIN_SHARE * l1 else (voted, "merged")
     if l2 > l1 and _contained(s1, s2) >= CONTAINED and l2 >= MUCH_LONGER * l1:
         return second, "readability"
-    return voted, "merged" if len(kept) != primary.count("\n") + 1 else "trafilatura"
+    return voted, "merged" if len(kept) != len(paras) else "trafilatura"
 
 
 # --- metadata ----------------------------------------------------------------------------
