@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from lxml import etree
-from lxml.html import HtmlElement, fragment_fromstring
+from lxml.html import HtmlElement
 from readability import Document
 from readability.readability import REGEXES
 
@@ -166,8 +166,9 @@ class TreeDocument(Document):
 
     def transform_misused_divs_into_paragraphs(self):
         # The stock method; "serialise the children and search for a block tag" is replaced by
-        # a set of elements with a block descendant, computed once. Divs turned into <p> have
-        # no block descendant, so the set stays right while the loops change the tree.
+        # a set of elements with a block descendant, computed once, and new <p>s are made by
+        # makeelement rather than by parsing "<p/>". Divs turned into <p> have no block
+        # descendant, so the set stays right while the loops change the tree.
         blocky = _with_block_descendant(self.html)
         for elem in self.html.findall(".//div"):
             if elem not in blocky:
@@ -177,7 +178,7 @@ class TreeDocument(Document):
             children = list(elem)
             paragraph = None
             if elem.text and elem.text.strip():
-                p = fragment_fromstring("<p/>")
+                p = elem.makeelement("p", {})
                 p.text = elem.text
                 elem.text = None
                 elem.insert(0, p)
@@ -191,13 +192,13 @@ class TreeDocument(Document):
                     paragraph = None
                     continue
                 if paragraph is None:
-                    paragraph = fragment_fromstring("<p/>")
+                    paragraph = elem.makeelement("p", {})
                     child.addprevious(paragraph)
                 paragraph.append(child)
 
             for pos, child in reversed(list(enumerate(elem))):
                 if child.tail and child.tail.strip():
-                    p = fragment_fromstring("<p/>")
+                    p = elem.makeelement("p", {})
                     p.text = child.tail
                     child.tail = None
                     elem.insert(pos + 1, p)
