@@ -111,6 +111,8 @@ class TreeDocument(Document):
     def __init__(self, input, **kwargs) -> None:
         super().__init__(input, **kwargs)
         self._weights: dict[str, int] = {}
+        #: text lengths of links, while score_paragraphs (which does not change the tree) runs
+        self._link_lengths: dict[HtmlElement, int] | None = None
 
     def _parse(self, input):
         doc = input
@@ -136,8 +138,53 @@ class TreeDocument(Document):
         return weight
 
     def get_link_density(self, elem):
-        link_length = sum(_text_length(a) for a in elem.findall(".//a"))
+        lengths = self._link_lengths
+        if lengths is None:
+            link_length = sum(_text_length(a) for a in elem.findall(".//a"))
+        else:  # nested candidates share their links
+            link_length = 0
+            for a in elem.findall(".//a"):
+                length = lengths.get(a)
+                if length is None:
+                    length = lengths[a] = _text_length(a)
+                link_length += length
         return float(link_length) / max(_text_length(elem), 1)
+
+    def score_paragraphs(self):
+        # The stock method without clean(): the score only needs the cleaned text's length and
+        # its commas, which clean() leaves alone.
+        min_len = self.min_text_length
+        candidates = {}
+        ordered = []
+        for elem in self.tags(self._html(), "p", "pre", "td", "blockquote"):
+            parent_node = elem.getparent()
+            if parent_node is None:
+                continue
+            grand_parent_node = parent_node.getparent()
+            text = elem.text_content() or ""
+            inner_text_len = clean_length(text)
+            if inner_text_len < min_len:
+                continue
+            if parent_node not in candidates:
+                candidates[parent_node] = self.score_node(parent_node)
+                ordered.append(parent_node)
+            if grand_parent_node is not None and grand_parent_node not in candidates:
+                candidates[grand_parent_node] = self.score_node(grand_parent_node)
+                ordered.append(grand_parent_node)
+            content_score = 1
+            content_score += text.count(",") + 1
+            content_score += min((inner_text_len / 100), 3)
+            candidates[parent_node]["content_score"] += content_score
+            if grand_parent_node is not None:
+                candidates[grand_parent_node]["content_score"] += content_score / 2.0
+
+        self._link_lengths = {}
+        try:
+            for elem in ordered:
+                candidates[elem]["content_score"] *= 1 - self.get_link_density(elem)
+        finally:
+            self._link_lengths = None
+        return candidates
 
     def remove_unlikely_candidates(self):
         # The stock loop, with one verdict per distinct class/id string, and none of the work

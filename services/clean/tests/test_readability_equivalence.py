@@ -30,6 +30,7 @@ class StockDocument(TreeDocument):
     remove_unlikely_candidates = Document.remove_unlikely_candidates
     transform_misused_divs_into_paragraphs = Document.transform_misused_divs_into_paragraphs
     class_weight = Document.class_weight
+    score_paragraphs = Document.score_paragraphs
 
 
 @pytest.mark.parametrize("text", [
