@@ -251,8 +251,8 @@ _DATA_SCRIPTS = frozenset({"application/ld+json", "application/settings+json"})
 
 def _strip_code(tree: HtmlElement) -> None:
     """Drop code and vector art (scripts but JSON-LD, styles, templates, noscript, svg) once,
-    keeping tails. Every extractor drops them anyway (trafilatura: same output on the dev
-    pages), but each would copy and walk them first: a quarter of trafilatura's time."""
+    keeping tails. Both extractors drop them anyway (trafilatura: same output on the dev
+    pages), but each would copy and walk them first (about 9% of trafilatura's time)."""
     for script in tree.iter("script"):
         if (script.get("type") or "").strip().lower() not in _DATA_SCRIPTS:
             script.tag = "x-drop"
@@ -287,10 +287,11 @@ def extract_html(html: str | bytes, url: str | None = None, *,
         second_opinion = HTML_MODE != "fast"
     second_opinion = second_opinion and not big
     metas = _meta_index(tree)
-    _strip_code(tree)
     # A full timestamp from the page's metadata beats htmldate's day-only guess.
     published = _meta(metas, *_PUBLISHED_META)
+    # Metadata first, on the whole page: htmldate also searches script text for dates.
     md = _page_metadata(tree, url, find_day=published is None, extensive=not big)
+    _strip_code(tree)
     # trafilatura copies a tree it is given, so `tree` stays intact for the rest.
     doc = trafilatura.bare_extraction(tree, options=_TRAFILATURA)
     names = [n.strip() for n in re.split(r";|\band\b|&", md.author) if n.strip()] if md.author else []
