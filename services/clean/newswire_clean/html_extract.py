@@ -53,7 +53,7 @@ BIG_PAGE_CHARS = 2_000_000
 def _shingles_of(toks: list[str]) -> set[tuple[str, ...]]:
     if len(toks) < _N:
         return {tuple(toks)} if toks else set()
-    return set(zip(*(toks[i:] for i in range(_N))))
+    return set(zip(toks, toks[1:], toks[2:], toks[3:]))  # _N == 4
 
 
 def _shingles(text: str) -> set[tuple[str, ...]]:
