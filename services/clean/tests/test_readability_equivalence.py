@@ -1,0 +1,71 @@
+"""The faster readability Document gives the stock class's output, to the character."""
+
+from __future__ import annotations
+
+import copy
+import gzip
+import os
+import random
+import sys
+from pathlib import Path
+
+import pytest
+from newswire_clean._readability import TreeDocument, clean_length
+from newswire_clean.html_extract import _strip_code, load_html
+from readability import Document
+from readability.readability import clean
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+import fixtures as fx
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+EXTRACTION = Path(os.environ.get("NEWSWIRE_EXTRACTION_DIR", REPO_ROOT.parent / "shared" / "extraction"))
+
+
+class StockDocument(TreeDocument):
+    """TreeDocument's in-place parse with readability's own versions of the overridden steps."""
+
+    get_link_density = Document.get_link_density
+    remove_unlikely_candidates = Document.remove_unlikely_candidates
+    transform_misused_divs_into_paragraphs = Document.transform_misused_divs_into_paragraphs
+    class_weight = Document.class_weight
+    score_paragraphs = Document.score_paragraphs
+
+
+@pytest.mark.parametrize("text", [
+    "", " ", "\n\t ", "word", "  two  words  ", "a\n\n  b", "a \t b", "a\t\tb", "a\t b", "a \tb",
+    "a\u00a0b", "a \u00a0 b", "a\u00a0\n b", "a" + " " * 300 + "b", "a" + "\u00a0" * 260 + "b",
+    "\u00a0 lead", "trail \t", "x\r\ny", "x \u2009\t y", "\u3000a\u3000\u3000b\u3000",
+])
+def test_clean_length_is_len_of_clean(text):
+    assert clean_length(text) == len(clean(text))
+
+
+def test_clean_length_on_random_blank_mixes():
+    rng = random.Random(7)
+    alphabet = ["a", "b", " ", " ", "\n", "\t", "\u00a0", "\r", "\u2009", ","]
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+        assert clean_length(text) == len(clean(text)), repr(text)
+
+
+def _summaries(html: str) -> tuple[str, str]:
+    tree = load_html(html)
+    _strip_code(tree)
+    return (StockDocument(copy.deepcopy(tree)).summary(html_partial=True),
+            TreeDocument(tree).summary(html_partial=True))
+
+
+def test_same_summary_on_the_fixture_article():
+    stock, fast = _summaries(fx.article_html())
+    assert fast == stock
+
+
+@pytest.mark.skipif(not (EXTRACTION / "dev" / "html").is_dir(), reason="extraction dev set not available")
+def test_same_summary_on_the_dev_pages():
+    pages = sorted((EXTRACTION / "dev" / "html").glob("*.html.gz"))
+    assert pages
+    for page in pages:
+        stock, fast = _summaries(gzip.decompress(page.read_bytes()).decode("utf-8", "replace"))
+        assert fast == stock, page.name
