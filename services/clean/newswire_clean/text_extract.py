@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from functools import lru_cache
+from itertools import chain, islice
 
 from newswire_common.contracts import Author
 
@@ -38,21 +39,36 @@ def _stoplists() -> dict[str, frozenset[str]]:
                                      "has have had not but which who will would".split())}
 
 
-def _pick_stoplist(words: list[str]) -> frozenset[str]:
-    sample = Counter(w.lower() for w in words[:1500])
-    vocab = set(sample)
-    best, best_hits = frozenset(), 0
-    for stops in _stoplists().values():
-        hits = sum(sample[w] for w in vocab & stops)
-        if hits > best_hits:
-            best, best_hits = stops, hits
-    return best
+@lru_cache(maxsize=1)
+def _stop_index() -> tuple[list[frozenset[str]], dict[str, tuple[int, ...]]]:
+    """The stop lists, and for every stop word the lists (by position) that hold it."""
+    lists = list(_stoplists().values())
+    index: dict[str, list[int]] = {}
+    for i, stops in enumerate(lists):
+        for w in stops:
+            index.setdefault(w, []).append(i)
+    return lists, {w: tuple(ids) for w, ids in index.items()}
 
 
+def _pick_stoplist(lower_words: list[list[str]]) -> frozenset[str]:
+    """The stop list with the most hits among the first 1,500 (lower-cased) words; the first
+    listed language wins a tie. One pass over the sample, not one per language."""
+    lists, index = _stop_index()
+    hits = [0] * len(lists)
+    for w, count in Counter(islice(chain.from_iterable(lower_words), 1500)).items():
+        for i in index.get(w, ()):
+            hits[i] += count
+    best = max(hits, default=0)
+    return lists[hits.index(best)] if best > 0 else frozenset()
+
+
+# The patterns up to _CAPTION are matched against lower-cased lines, without re.IGNORECASE:
+# with it, the regex engine can neither skip ahead to a possible first character nor reject an
+# alternative on its first letter, and these run on most lines.
 _RELATIVE_TIME = re.compile(
     r"^((posted|updated|published)\s+)?(\d+|an?|one)\s+(sec(ond)?|min(ute)?|hour|hr|day|week|month|year)s?\s+ago\.?"
     r"(\s+at\s+\d{1,2}[:.]\d{2}(\s*[ap]\.?m\.?)?)?$"
-    r"|^(just now|yesterday|today)$", re.IGNORECASE)
+    r"|^(just now|yesterday|today)$")
 _LIST_HEADER = re.compile(
     r"^(recent( posts| articles| stories| news| comments)?|related( posts| articles| stories| news|"
     r" content| coverage| topics)?|read (more|next|also)|more (stories|news|from|articles|on)\b.*|"
@@ -65,17 +81,21 @@ _LIST_HEADER = re.compile(
     r"(top |newest |oldest |all )?(rated )?comments|\[? ?(read|view|show|see|load) (all |more )?comments ?\]?|"
     r"rating: -?\d+ votes?|discussion|responses|conversation|leave a (reply|comment)|"
     r"post a comment|add (a )?comment|join the (conversation|discussion)|"
-    r"previous (post|article)|next (post|article)|quick links|useful links|explore further)\s*:?$", re.IGNORECASE)
-_BOILER = re.compile(
-    r"(cookie|cookies|privacy policy|terms (of|and) (use|service|conditions)|all rights reserved|"
-    r"^©|copyright ©|\(c\) \d{4}|subscribe|newsletter|sign up|sign in|log ?in|register|"
+    r"previous (post|article)|next (post|article)|quick links|useful links|explore further)\s*:?$")
+# Boilerplate phrases: those anywhere in the line (a search) and those that start it (a match),
+# kept apart so the search can skip along on first characters.
+_BOILER_ANY = re.compile(
+    r"cookie|cookies|privacy policy|terms (of|and) (use|service|conditions)|all rights reserved|"
+    r"copyright ©|\(c\) \d{4}|subscribe|newsletter|sign up|sign in|log ?in|register|"
     r"share (on|this|via)|tweet|facebook|whatsapp|pinterest|linkedin|email this|print this|"
     r"click here|read more|continue reading|skip to (main )?content|javascript|your browser|"
-    r"advertisement|sponsored|posted in|filed under|^tags?:|^by\s+\S+|^photo:|^image:|"
-    r"reply$|says:$|^loading|^menu$|^search$|^home$|^read more:|^(see|read) also:|^don.t miss|"
-    r"\((image|photo|picture|credit|source|foto|bild)s?:?[^)]*\)$|^(photograph|picture|photo) by|"
-    r"^(getty|reuters|ap|afp|shutterstock)( images)?$|^see more:|^\d+ of \d+ )", re.IGNORECASE)
-#: Words that must occur for _BOILER to match at all: a cheap pre-filter before the regex.
+    r"advertisement|sponsored|posted in|filed under|reply$|says:$|"
+    r"\((image|photo|picture|credit|source|foto|bild)s?:?[^)]*\)$")
+_BOILER_START = re.compile(
+    r"©|tags?:|by\s+\S+|photo:|image:|loading|menu$|search$|home$|read more:|(see|read) also:|"
+    r"don.t miss|(photograph|picture|photo) by|(getty|reuters|ap|afp|shutterstock)( images)?$|"
+    r"see more:|\d+ of \d+ ")
+#: Words that must occur for _is_boiler to match at all: a cheap pre-filter before the regex.
 _BOILER_WORDS = frozenset(
     "cookie cookies privacy terms rights reserved copyright subscribe newsletter sign log login "
     "register share tweet facebook whatsapp pinterest linkedin email print click read continue "
@@ -86,17 +106,29 @@ _COMMENTS_HEADER = re.compile(
     r"^((\d[\d,.]*k?\s+)?(comments?|responses?|replies|reader comments|thoughts on .*)|"
     r"(top |newest |oldest |all |show |view |read |load )?(rated )?comments( \(\d+\))?|"
     r"leave a (reply|comment)|post a comment|add (a )?comment|join the (conversation|discussion)|"
-    r"discussion|conversation)\s*:?$", re.IGNORECASE)
+    r"discussion|conversation)\s*:?$")
 _STRONG_BOILER = re.compile(
     r"\b(cookies?|your browser|javascript|subscribe|subscription|newsletter|sign up|log ?in to|"
     r"all rights reserved|non-commercial use|reprints?|terms of (use|service)|privacy policy|"
     r"ad ?blocker|disable your|whitelist|subject to copyright|citation:)\b"
     r"|^(published|updated|posted|last updated|modified)\b.{0,60}\d{4}"
-    r"|\[\s*(video|insight|reaction|pictures|photos|poll|latest|analysis|watch|gallery)\s*\]\W*$", re.IGNORECASE)
+    r"|\[\s*(video|insight|reaction|pictures|photos|poll|latest|analysis|watch|gallery)\s*\]\W*$")
 _CAPTION = re.compile(
     r"(\((image|photo|picture|credit|source|foto|bild)s?:?[^)]*\)|"
     r"(photograph|picture|photo|image)\s+(by|credit|courtesy)\b.*|\bcredits?:\s*\S.{0,60}|"
-    r"\b(getty images|shutterstock|afp|reuters|ap photo)\)?)$", re.IGNORECASE)
+    r"\b(getty images|shutterstock|afp|reuters|ap photo)\)?)$")
+_DATE_LINE = re.compile(
+    r"^((mon|tue|wed|thu|fri|sat|sun)\w*,?\s+)?("
+    r"\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}-\d{2}-\d{2}(t[\d:.+z-]+)?|"
+    r"\d{1,2}(st|nd|rd|th)?\s+[a-z]{3,9}\.?,?\s+\d{4}|[a-z]{3,9}\.?\s+\d{1,2}(st|nd|rd|th)?,?\s+\d{4}"
+    r")([,\s]+(at\s+)?\d{1,2}[:.]\d{2}(\s*[ap]\.?m\.?)?(\s*[a-z]{2,4})?)?$")
+
+
+def _is_boiler(low: str) -> bool:
+    """A boilerplate phrase in the lower-cased line."""
+    return bool(_BOILER_START.match(low) or _BOILER_ANY.search(low))
+
+
 _END_CHARS = frozenset(".!?:;\"”’»)]。！？」』）：；~")
 _TEASER_ENDS = ("…", "...", "[…]", "[...]")
 _STRONG_WORDS = frozenset("cookie cookies browser javascript subscribe subscription newsletter sign log "
@@ -108,12 +140,6 @@ _CAPTION_WORDS = frozenset("photo photograph picture image getty shutterstock af
                            "credits".split())
 _FRAME = "[](){}|:-–—•*#>«» "
 _STRAY = re.compile(r"^(?=\S*[a-z][A-Z])[A-Za-z0-9_-]{6,}$")
-_TEASER = re.compile(r"(…|\.\.\.|\[…\]|\[\.\.\.\])$")
-_DATE_LINE = re.compile(
-    r"^((mon|tue|wed|thu|fri|sat|sun)\w*,?\s+)?("
-    r"\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}-\d{2}-\d{2}(T[\d:.+Z-]+)?|"
-    r"\d{1,2}(st|nd|rd|th)?\s+[A-Za-z]{3,9}\.?,?\s+\d{4}|[A-Za-z]{3,9}\.?\s+\d{1,2}(st|nd|rd|th)?,?\s+\d{4}"
-    r")([,\s]+(at\s+)?\d{1,2}[:.]\d{2}(\s*[ap]\.?m\.?)?(\s*[A-Z]{2,4})?)?$", re.IGNORECASE)
 _DATE_IN = re.compile(
     r"(\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2})?(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?)?|"
     r"\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}"
@@ -124,7 +150,6 @@ _DATE_IN = re.compile(
 _NAME = re.compile(r"^(?:(?i:by)\s+)?([A-Z][\w'’.-]+(?:\s+(?:[A-Z][\w'’.-]*|van|von|de|da|del|der|di|le|la)){1,3})$")
 _BYLINE = re.compile(r"^(by|von|par|por|di|door|av)\s+[A-Z]", re.IGNORECASE)
 _BYLINE_PREFIX = re.compile(r"^(by|von|par|por|di|door|av)\s+", re.IGNORECASE)
-_SENTENCE_END = re.compile(r"[.!?:;\"”’»)\]]$")
 
 # Scores (tuned on the dev pages; see evaluation.py).
 LONG_WORDS = 10
@@ -149,54 +174,68 @@ _HEAD_WORD = re.compile(r"[\w'’]+")
 _LOWER_OK = frozenset("a an and as at by for in of on or the to vs with".split())
 
 
-def _is_headline_teaser(words: list[str], stops: frozenset[str]) -> bool:
+def _is_headline_teaser(line: str, stops: frozenset[str]) -> bool:
     """Leading words in Title Case with capitalised function words ("Police: 2 In Custody After
     ..."): a teaser headline glued to its summary, not a sentence."""
-    run = capital_stops = 0
-    for i, w in enumerate(words):
-        if w[:1].isupper() or w[:1].isdigit() or w in _LOWER_OK:
-            run += 1
-            if i and w[:1].isupper() and len(w) > 1 and w.lower() in stops:
-                capital_stops += 1
-        else:
+    # Most lines break the run within a few words: look at the line's start first, and at the
+    # whole line only when the run reaches the last (maybe cut) word of that start.
+    words = _HEAD_WORD.findall(line, 0, 80)
+    for whole in (False, True):
+        if whole:
+            words = _HEAD_WORD.findall(line)
+        run = capital_stops = 0
+        for i, w in enumerate(words):
+            if w[:1].isupper() or w[:1].isdigit() or w in _LOWER_OK:
+                run += 1
+                if i and w[:1].isupper() and len(w) > 1 and w.lower() in stops:
+                    capital_stops += 1
+            else:
+                break
+        if whole or len(line) <= 80 or run < len(words) - 1:
             break
     return run >= HEADLINE_RUN and capital_stops >= 1
 
 
-def _weight(line: str, words: list[str]) -> int:
-    cjk = 0 if line.isascii() else len(_CJK.findall(line))
-    return max(len(words), cjk // 2)
+def _lower_lines(lines: list[str]) -> tuple[list[str], list[list[str]]]:
+    """The lines lower-cased, and each one's (lower-cased) words: one lower() for the text."""
+    lowered = "\n".join(lines).lower().split("\n")
+    if any("\u0130" in line for line in lines):  # "İ".lower() is "i" + a combining dot, which
+        # splits the word: take the words first, as the stop lists were made.
+        return lowered, [[w.lower() for w in _WORD.findall(line)] for line in lines]
+    return lowered, list(map(_WORD.findall, lowered))
 
 
-def _line_scores(lines: list[str], stops: frozenset[str]) -> tuple[list[float], list[bool]]:
+def _line_scores(lines: list[str], lowered: list[str], words: list[list[str]],
+                 stops: frozenset[str]) -> tuple[list[float], list[bool]]:
+    """Per line: its score, and whether it is boilerplate beyond doubt (dropped even inside
+    the span). `lowered` and `words` are the lines lower-cased and their words (_lower_lines)."""
     counts = Counter(lines)
+    has_cjk = _CJK.search("\n".join(lines)) is not None
+    count_stops = stops.__contains__
     scores: list[float] = []
-    hard: list[bool] = []  # boilerplate beyond doubt: dropped even inside the span
-    for line in lines:
-        words = _WORD.findall(line)
-        lower = [w.lower() for w in words]
-        n_stop = sum(1 for w in lower if w in stops)
-        n = _weight(line, words)
-        vocab = set(lower)
-        bare = line.strip(_FRAME)
+    hard: list[bool] = []
+    for line, low, lower in zip(lines, lowered, words, strict=True):
+        n = len(lower)
+        if has_cjk and not line.isascii():  # CJK has no spaces: two characters count as a word
+            n = max(n, len(_CJK.findall(line)) // 2)
         # Cheap guards first: every pattern below only matters for lines of some length or
         # with given words, and regex searches over long lines are the main cost here.
-        is_hard = bool(n <= 12 and (_RELATIVE_TIME.match(bare) or _LIST_HEADER.match(bare)
-                                    or (n <= 10 and _DATE_LINE.match(bare)))
-                       or (" " not in line and _STRAY.match(line)))
-        caption = n < 30 and (line.endswith(")") or not _CAPTION_WORDS.isdisjoint(vocab)) \
-            and bool(_CAPTION.search(line))
-        strong = n < 40 and not _STRONG_WORDS.isdisjoint(vocab) and bool(_STRONG_BOILER.search(line))
+        if (n <= 12 and _is_hard_short(low.strip(_FRAME), n)) \
+                or (" " not in line and _STRAY.match(line)):
+            scores.append(-BARRIER - 2 if counts[line] > 1 and n < LONG_WORDS else -BARRIER)
+            hard.append(True)
+            continue
+        caption = n < 30 and (line.endswith(")") or not _CAPTION_WORDS.isdisjoint(lower)) \
+            and bool(_CAPTION.search(low))
+        strong = n < 40 and not _STRONG_WORDS.isdisjoint(lower) and bool(_STRONG_BOILER.search(low))
         ends = line[-1] in _END_CHARS
-        boiler = (n < 25 and (line.startswith("©") or not _BOILER_WORDS.isdisjoint(vocab))
-                  and bool(_BOILER.search(line)))
+        boiler = (n < 25 and (line.startswith("©") or not _BOILER_WORDS.isdisjoint(lower))
+                  and _is_boiler(low))
         teaser = n < 40 and line.endswith(_TEASER_ENDS)
-        if is_hard:
-            score = -BARRIER
-        elif caption or strong:
+        if caption or strong:
             score = -BOILER_PENALTY
         elif n >= LONG_WORDS:
-            density = n_stop / max(1, len(words))
+            density = sum(map(count_stops, lower)) / max(1, len(lower))
             score = min(float(n), MAX_LINE_SCORE)
             if stops and density < MIN_STOP_DENSITY and (line.isascii() or not _CJK.search(line)):
                 score *= 0.3
@@ -204,7 +243,7 @@ def _line_scores(lines: list[str], stops: frozenset[str]) -> tuple[list[float], 
                 score = score * NO_END_FACTOR if n >= 40 else -SHORT_PENALTY
             if boiler:
                 score -= BOILER_PENALTY
-            if _is_headline_teaser(_HEAD_WORD.findall(line), stops):
+            if _is_headline_teaser(line, stops):
                 score = -SHORT_PENALTY
             if teaser:
                 score = -BOILER_PENALTY
@@ -213,7 +252,7 @@ def _line_scores(lines: list[str], stops: frozenset[str]) -> tuple[list[float], 
         elif n < SHORT_WORDS:
             score = -SHORT_PENALTY
         else:
-            density = n_stop / max(1, len(words))
+            density = sum(map(count_stops, lower)) / max(1, len(lower))
             if ends and density >= MID_DENSITY:
                 score = MID_SCORE
             elif ends or density >= MID_DENSITY:
@@ -223,18 +262,22 @@ def _line_scores(lines: list[str], stops: frozenset[str]) -> tuple[list[float], 
         if counts[line] > 1 and n < LONG_WORDS:
             score = min(score, -SHORT_PENALTY) - 2
         scores.append(score)
-        hard.append(is_hard or caption or (boiler and n < SHORT_WORDS + 3) or (teaser and n < 40))
+        hard.append(caption or (boiler and n < SHORT_WORDS + 3) or (teaser and n < 40))
     return scores, hard
 
 
-def _discount_comments(lines: list[str], scores: list[float]) -> None:
+def _is_hard_short(bare: str, n: int) -> bool:
+    """A short (lower-cased) line that is a relative timestamp, a list header or a bare date."""
+    return bool(_RELATIVE_TIME.match(bare) or _LIST_HEADER.match(bare)
+                or (n <= 10 and _DATE_LINE.match(bare)))
+
+
+def _discount_comments(lowered: list[str], scores: list[float]) -> None:
     """Once a comment section starts (after some story), long lines are readers' comments."""
     seen = 0.0
-    for i, line in enumerate(lines):
-        if seen >= COMMENTS_AFTER and _COMMENTS_HEADER.match(line.strip(_FRAME)):
-            for j in range(i + 1, len(lines)):
-                if scores[j] > 0:
-                    scores[j] *= COMMENT_DISCOUNT
+    for i, low in enumerate(lowered):
+        if seen >= COMMENTS_AFTER and _COMMENTS_HEADER.match(low.strip(_FRAME)):
+            scores[i + 1:] = [s * COMMENT_DISCOUNT if s > 0 else s for s in scores[i + 1:]]
             return
         seen += max(scores[i], 0.0)
 
@@ -284,8 +327,9 @@ def _title_candidate(line: str) -> bool:
     n = len(_WORD.findall(line))
     if not 3 <= n <= 30 or line.endswith((".", "…", ":")):
         return False
+    low = line.lower()
     return not (_DATE_IN.search(line) or _BYLINE.match(line) or "@" in line
-                or _BOILER.search(line) or _STRONG_BOILER.search(line) or _RELATIVE_TIME.match(line))
+                or _is_boiler(low) or _STRONG_BOILER.search(low) or _RELATIVE_TIME.match(low))
 
 
 def _pick_title(lines: list[str], start: int, hard: list[bool]) -> tuple[str | None, int | None, int]:
@@ -308,12 +352,13 @@ def _pick_title(lines: list[str], start: int, hard: list[bool]) -> tuple[str | N
 
 
 def extract_text(text: str) -> Extraction:
-    lines = [ln for ln in normalise_text(text).split("\n") if ln.strip()]
+    lines = [ln for ln in normalise_text(text).split("\n") if ln]  # lines come stripped
     if not lines:
         return Extraction(method="lines")
-    stops = _pick_stoplist(_WORD.findall(" ".join(lines[:400])))
-    scores, hard = _line_scores(lines, stops)
-    _discount_comments(lines, scores)
+    lowered, words = _lower_lines(lines)
+    stops = _pick_stoplist(words[:400])
+    scores, hard = _line_scores(lines, lowered, words, stops)
+    _discount_comments(lowered, scores)
     start, end = _best_span(scores)
     if not scores or max(scores) <= 0:
         return Extraction(method="lines")
