@@ -28,39 +28,30 @@ class Extraction:
     method: str | None = None
 
 
-# Python's regex engine pays per position tried and per match, so the common work below uses
-# str.replace and `in` (C loops) and runs a regex only on text that has the rare characters.
+# Python's regex engine pays per position tried and per match: the common work below uses
+# str.replace and `in` (C loops), and each regex is a single character class (the engine's fast
+# scan) or runs only on text that has the rare characters it handles.
 #: Spacing other than the plain space, folded to a space.
 _OTHER_SPACE = re.compile(r"[\t\u00a0\u2000-\u200a\u202f\u205f\u3000]")
 #: Invisible characters (zero-width, BOM, soft hyphen) and control characters other than \t \n \r.
 _DROP = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200d\u2060\ufeff\u00ad]")
 #: Whitespace str.strip() removes that is neither folded, dropped nor a line break.
-_ODD_EDGE = re.compile(r"[\x85\u1680\u2028\u2029]")
-_LINE_EDGES = re.compile(r"[ \x85\u1680\u2028\u2029]*\n[ \x85\u1680\u2028\u2029]*")
+_ODD_EDGE = "\x85\u1680\u2028\u2029"
+_LINE_EDGES = re.compile(f"[ {_ODD_EDGE}]*\n[ {_ODD_EDGE}]*")
+#: What _DROP or _LINE_EDGES would act on: one scan tells whether either is needed.
+_RARE = re.compile(f"{_DROP.pattern[:-1]}{_ODD_EDGE}]")
 _BLANKS = re.compile(r"\n{3,}")
 _MAX_FTFY = 2_000_000
-#: Mojibake (UTF-8 read as Latin-1/cp1252) pairs a lead-byte character (Â..ô) with a
-#: continuation-byte one (\x80..¿ or its cp1252 reading); only text with such a pair, a C1
-#: control or U+FFFD is worth ftfy's badness check and repair. A lone "ã" or "™" is not.
-_MOJIBAKE_HINT = re.compile("[\u00c2-\u00f4\u0080-\u009f\ufffd]")
-_MOJIBAKE = re.compile("[\u00c2-\u00f4][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e"
-                       "\u0192\u02c6\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030"
-                       "\u2039\u203a\u20ac\u2122]|[\u0080-\u009f\ufffd]")
+#: Mojibake (UTF-8 read as Latin-1/cp1252) is a C1 control, or a lead-byte character (Â..ô)
+#: followed by a continuation-byte one (\x80..¿ or its cp1252 reading). Only text with one (or
+#: with U+FFFD) is worth ftfy's badness check and repair; a lone "ã" or "™" is not.
+_MOJIBAKE = re.compile("[\u0080-\u009f\u00c2-\u00f4](?:(?<=[\u0080-\u009f])|[\u0080-\u00bf\u0152\u0153"
+                       "\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013\u2014\u2018-\u201e"
+                       "\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122])")
 
 
 def _looks_mojibaked(text: str) -> bool:
-    hint = _MOJIBAKE_HINT.search(text)  # one character class: the fast scan
-    return bool(hint and _MOJIBAKE.search(text, hint.start()) and is_bad(text))
-
-
-def _fold_spaces(text: str) -> str:
-    """Every run of spaces to one space, and no spaces at either end of a line."""
-    text = _OTHER_SPACE.sub(" ", text)
-    while "  " in text:
-        text = text.replace("  ", " ")
-    if _ODD_EDGE.search(text):
-        return _LINE_EDGES.sub("\n", text)
-    return text.replace(" \n", "\n").replace("\n ", "\n")
+    return bool(("\ufffd" in text or _MOJIBAKE.search(text)) and is_bad(text))
 
 
 def normalise_text(text: str) -> str:
@@ -72,7 +63,17 @@ def normalise_text(text: str) -> str:
     text = unicodedata.normalize("NFC", text)
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = _fold_spaces(_DROP.sub("", text))
+    rare = _RARE.search(text) is not None
+    if rare:
+        text = _DROP.sub("", text)
+    # Every run of spaces to one space, and no spaces at either end of a line.
+    text = _OTHER_SPACE.sub(" ", text)
+    while "  " in text:
+        text = text.replace("  ", " ")
+    if rare:
+        text = _LINE_EDGES.sub("\n", text)
+    else:
+        text = text.replace(" \n", "\n").replace("\n ", "\n")
     if "\n\n\n" in text:
         text = _BLANKS.sub("\n\n", text)
     return text.strip()

@@ -55,8 +55,10 @@ def _pick_stoplist(lower_words: list[list[str]]) -> frozenset[str]:
     listed language wins a tie. One pass over the sample, not one per language."""
     lists, index = _stop_index()
     hits = [0] * len(lists)
-    for w, count in Counter(islice(chain.from_iterable(lower_words), 1500)).items():
-        for i in index.get(w, ()):
+    sample = Counter(islice(chain.from_iterable(lower_words), 1500))
+    for w in sample.keys() & index.keys():
+        count = sample[w]
+        for i in index[w]:
             hits[i] += count
     best = max(hits, default=0)
     return lists[hits.index(best)] if best > 0 else frozenset()
@@ -123,6 +125,10 @@ _DATE_LINE = re.compile(
     r"\d{1,2}(st|nd|rd|th)?\s+[a-z]{3,9}\.?,?\s+\d{4}|[a-z]{3,9}\.?\s+\d{1,2}(st|nd|rd|th)?,?\s+\d{4}"
     r")([,\s]+(at\s+)?\d{1,2}[:.]\d{2}(\s*[ap]\.?m\.?)?(\s*[a-z]{2,4})?)?$")
 
+# One match per short line instead of three.
+_HARD_SHORT_NO_DATE = re.compile(f"(?:{_RELATIVE_TIME.pattern})|(?:{_LIST_HEADER.pattern})")
+_HARD_SHORT = re.compile(f"{_HARD_SHORT_NO_DATE.pattern}|(?:{_DATE_LINE.pattern})")
+
 
 def _is_boiler(low: str) -> bool:
     """A boilerplate phrase in the lower-cased line."""
@@ -172,6 +178,7 @@ MID_WEAK = 0.0
 
 _HEAD_WORD = re.compile(r"[\w'’]+")
 _LOWER_OK = frozenset("a an and as at by for in of on or the to vs with".split())
+_HEAD_PREFIX = 32
 
 
 def _is_headline_teaser(line: str, stops: frozenset[str]) -> bool:
@@ -179,10 +186,8 @@ def _is_headline_teaser(line: str, stops: frozenset[str]) -> bool:
     ..."): a teaser headline glued to its summary, not a sentence."""
     # Most lines break the run within a few words: look at the line's start first, and at the
     # whole line only when the run reaches the last (maybe cut) word of that start.
-    words = _HEAD_WORD.findall(line, 0, 80)
-    for whole in (False, True):
-        if whole:
-            words = _HEAD_WORD.findall(line)
+    for end in (_HEAD_PREFIX, len(line)):
+        words = _HEAD_WORD.findall(line, 0, end)
         run = capital_stops = 0
         for i, w in enumerate(words):
             if w[:1].isupper() or w[:1].isdigit() or w in _LOWER_OK:
@@ -191,7 +196,7 @@ def _is_headline_teaser(line: str, stops: frozenset[str]) -> bool:
                     capital_stops += 1
             else:
                 break
-        if whole or len(line) <= 80 or run < len(words) - 1:
+        if end >= len(line) or run < len(words) - 1:
             break
     return run >= HEADLINE_RUN and capital_stops >= 1
 
@@ -220,56 +225,51 @@ def _line_scores(lines: list[str], lowered: list[str], words: list[list[str]],
             n = max(n, len(_CJK.findall(line)) // 2)
         # Cheap guards first: every pattern below only matters for lines of some length or
         # with given words, and regex searches over long lines are the main cost here.
-        if (n <= 12 and _is_hard_short(low.strip(_FRAME), n)) \
+        if (n <= 12 and (_HARD_SHORT if n <= 10 else _HARD_SHORT_NO_DATE).match(low.strip(_FRAME))) \
                 or (" " not in line and _STRAY.match(line)):
-            scores.append(-BARRIER - 2 if counts[line] > 1 and n < LONG_WORDS else -BARRIER)
+            scores.append(-BARRIER - 2 if n < LONG_WORDS and counts[line] > 1 else -BARRIER)
             hard.append(True)
             continue
-        caption = n < 30 and (line.endswith(")") or not _CAPTION_WORDS.isdisjoint(lower)) \
-            and bool(_CAPTION.search(low))
-        strong = n < 40 and not _STRONG_WORDS.isdisjoint(lower) and bool(_STRONG_BOILER.search(low))
         ends = line[-1] in _END_CHARS
-        boiler = (n < 25 and (line.startswith("©") or not _BOILER_WORDS.isdisjoint(lower))
-                  and _is_boiler(low))
-        teaser = n < 40 and line.endswith(_TEASER_ENDS)
-        if caption or strong:
+        if n >= 40:  # long: only sentence-likeness matters
+            caption = strong = boiler = teaser = False
+        else:
+            caption = n < 30 and (line.endswith(")") or not _CAPTION_WORDS.isdisjoint(lower)) \
+                and bool(_CAPTION.search(low))
+            strong = not _STRONG_WORDS.isdisjoint(lower) and bool(_STRONG_BOILER.search(low))
+            boiler = (n < 25 and (line.startswith("©") or not _BOILER_WORDS.isdisjoint(lower))
+                      and _is_boiler(low))
+            teaser = line.endswith(_TEASER_ENDS)
+        if caption or strong or teaser:
             score = -BOILER_PENALTY
         elif n >= LONG_WORDS:
-            density = sum(map(count_stops, lower)) / max(1, len(lower))
             score = min(float(n), MAX_LINE_SCORE)
-            if stops and density < MIN_STOP_DENSITY and (line.isascii() or not _CJK.search(line)):
+            if stops and sum(map(count_stops, lower)) / max(1, len(lower)) < MIN_STOP_DENSITY \
+                    and (not has_cjk or line.isascii() or not _CJK.search(line)):
                 score *= 0.3
             if not ends:
                 score = score * NO_END_FACTOR if n >= 40 else -SHORT_PENALTY
             if boiler:
                 score -= BOILER_PENALTY
-            if _is_headline_teaser(line, stops):
+            if score != -SHORT_PENALTY and _is_headline_teaser(line, stops):
                 score = -SHORT_PENALTY
-            if teaser:
-                score = -BOILER_PENALTY
-        elif boiler or teaser:
+        elif boiler:
             score = -BOILER_PENALTY
         elif n < SHORT_WORDS:
             score = -SHORT_PENALTY
         else:
-            density = sum(map(count_stops, lower)) / max(1, len(lower))
-            if ends and density >= MID_DENSITY:
+            mid_stops = sum(map(count_stops, lower)) / max(1, len(lower)) >= MID_DENSITY
+            if ends and mid_stops:
                 score = MID_SCORE
-            elif ends or density >= MID_DENSITY:
+            elif ends or mid_stops:
                 score = MID_WEAK
             else:
                 score = -MID_PENALTY
-        if counts[line] > 1 and n < LONG_WORDS:
+        if n < LONG_WORDS and counts[line] > 1:
             score = min(score, -SHORT_PENALTY) - 2
         scores.append(score)
-        hard.append(caption or (boiler and n < SHORT_WORDS + 3) or (teaser and n < 40))
+        hard.append(caption or teaser or (boiler and n < SHORT_WORDS + 3))
     return scores, hard
-
-
-def _is_hard_short(bare: str, n: int) -> bool:
-    """A short (lower-cased) line that is a relative timestamp, a list header or a bare date."""
-    return bool(_RELATIVE_TIME.match(bare) or _LIST_HEADER.match(bare)
-                or (n <= 10 and _DATE_LINE.match(bare)))
 
 
 def _discount_comments(lowered: list[str], scores: list[float]) -> None:
