@@ -40,7 +40,6 @@ _ODD_EDGE = "\x85\u1680\u2028\u2029"
 _LINE_EDGES = re.compile(f"[ {_ODD_EDGE}]*\n[ {_ODD_EDGE}]*")
 #: What _DROP or _LINE_EDGES would act on: one scan tells whether either is needed.
 _RARE = re.compile(f"{_DROP.pattern[:-1]}{_ODD_EDGE}]")
-_BLANKS = re.compile(r"\n{3,}")
 _MAX_FTFY = 2_000_000
 #: Mojibake (UTF-8 read as Latin-1/cp1252) is a C1 control, or a lead-byte character (Â..ô)
 #: followed by a continuation-byte one (\x80..¿ or its cp1252 reading). Only text with one (or
@@ -74,8 +73,8 @@ def normalise_text(text: str) -> str:
         text = _LINE_EDGES.sub("\n", text)
     else:
         text = text.replace(" \n", "\n").replace("\n ", "\n")
-    if "\n\n\n" in text:
-        text = _BLANKS.sub("\n\n", text)
+    while "\n\n\n" in text:  # at most one blank line in a row
+        text = text.replace("\n\n\n", "\n\n")
     return text.strip()
 
 

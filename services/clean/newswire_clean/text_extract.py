@@ -219,16 +219,24 @@ def _line_scores(lines: list[str], lowered: list[str], words: list[list[str]],
     count_stops = stops.__contains__
     scores: list[float] = []
     hard: list[bool] = []
+    done: dict[str, tuple[float, bool]] = {}  # a repeated line (menus, footers) scores the same
     for line, low, lower in zip(lines, lowered, words, strict=True):
+        if line in done:
+            score, is_hard = done[line]
+            scores.append(score)
+            hard.append(is_hard)
+            continue
         n = len(lower)
         if has_cjk and not line.isascii():  # CJK has no spaces: two characters count as a word
             n = max(n, len(_CJK.findall(line)) // 2)
         # Cheap guards first: every pattern below only matters for lines of some length or
         # with given words, and regex searches over long lines are the main cost here.
         if (n <= 12 and (_HARD_SHORT if n <= 10 else _HARD_SHORT_NO_DATE).match(low.strip(_FRAME))) \
-                or (" " not in line and _STRAY.match(line)):
-            scores.append(-BARRIER - 2 if n < LONG_WORDS and counts[line] > 1 else -BARRIER)
+                or (" " not in line and len(line) >= 6 and line.isascii() and _STRAY.match(line)):
+            score = -BARRIER - 2 if n < LONG_WORDS and counts[line] > 1 else -BARRIER
+            scores.append(score)
             hard.append(True)
+            done[line] = score, True
             continue
         ends = line[-1] in _END_CHARS
         if n >= 40:  # long: only sentence-likeness matters
@@ -267,8 +275,10 @@ def _line_scores(lines: list[str], lowered: list[str], words: list[list[str]],
                 score = -MID_PENALTY
         if n < LONG_WORDS and counts[line] > 1:
             score = min(score, -SHORT_PENALTY) - 2
+        is_hard = caption or teaser or (boiler and n < SHORT_WORDS + 3)
         scores.append(score)
-        hard.append(caption or teaser or (boiler and n < SHORT_WORDS + 3))
+        hard.append(is_hard)
+        done[line] = score, is_hard
     return scores, hard
 
 
