@@ -41,12 +41,12 @@ _LINE_EDGES = re.compile(f"[ {_ODD_EDGE}]*\n[ {_ODD_EDGE}]*")
 #: What _DROP or _LINE_EDGES would act on: one scan tells whether either is needed.
 _RARE = re.compile(f"{_DROP.pattern[:-1]}{_ODD_EDGE}]")
 _MAX_FTFY = 2_000_000
-#: Mojibake (UTF-8 read as Latin-1/cp1252) is a C1 control, or a lead-byte character (Â..ô)
-#: followed by a continuation-byte one (\x80..¿ or its cp1252 reading). Only text with one (or
-#: with U+FFFD) is worth ftfy's badness check and repair; a lone "ã" or "™" is not.
-_MOJIBAKE = re.compile("[\u0080-\u009f\u00c2-\u00f4](?:(?<=[\u0080-\u009f])|[\u0080-\u00bf\u0152\u0153"
-                       "\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013\u2014\u2018-\u201e"
-                       "\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122])")
+#: Mojibake (UTF-8 read as Latin-1/cp1252) pairs a lead-byte character (Â..ô) with a
+#: continuation-byte one (\x80..¿ or its cp1252 reading). Only text with such a pair (or with
+#: U+FFFD) is worth ftfy's badness check and repair; a lone "ã" or "™" is not.
+_MOJIBAKE = re.compile("[\u00c2-\u00f4][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e"
+                       "\u0192\u02c6\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030"
+                       "\u2039\u203a\u20ac\u2122]")
 
 
 def _looks_mojibaked(text: str) -> bool:

@@ -128,6 +128,16 @@ _DATE_LINE = re.compile(
 # One match per short line instead of three.
 _HARD_SHORT_NO_DATE = re.compile(f"(?:{_RELATIVE_TIME.pattern})|(?:{_LIST_HEADER.pattern})")
 _HARD_SHORT = re.compile(f"{_HARD_SHORT_NO_DATE.pattern}|(?:{_DATE_LINE.pattern})")
+#: The words a list header, a comments header or "just now"/"yesterday"/"today" can start with.
+#: Other headers start with a number, relative times hold "ago" and dates hold digits, so a line
+#: with none of these skips the regexes (most lines: the check is cheaper than the match).
+_HEADER_FIRST_WORDS = frozenset(
+    "recent related read more popular most trending you recommended latest top also see further "
+    "categories archives tag tags topics share follow newsletter sign about contact advertisement "
+    "sponsored comment comments response responses replies reader thoughts newest oldest all rated "
+    "view show load rating discussion conversation leave post add join previous next quick useful "
+    "explore just yesterday today".split())
+_DIGIT = re.compile(r"\d")
 
 
 def _is_boiler(low: str) -> bool:
@@ -203,9 +213,10 @@ def _is_headline_teaser(line: str, stops: frozenset[str]) -> bool:
 
 def _lower_lines(lines: list[str]) -> tuple[list[str], list[list[str]]]:
     """The lines lower-cased, and each one's (lower-cased) words: one lower() for the text."""
-    lowered = "\n".join(lines).lower().split("\n")
-    if any("\u0130" in line for line in lines):  # "İ".lower() is "i" + a combining dot, which
-        # splits the word: take the words first, as the stop lists were made.
+    text = "\n".join(lines)
+    lowered = text.lower().split("\n")
+    if "\u0130" in text:  # "İ".lower() is "i" + a combining dot, which splits the word: take
+        # the words first, as the stop lists were made.
         return lowered, [[w.lower() for w in _WORD.findall(line)] for line in lines]
     return lowered, list(map(_WORD.findall, lowered))
 
@@ -231,7 +242,7 @@ def _line_scores(lines: list[str], lowered: list[str], words: list[list[str]],
             n = max(n, len(_CJK.findall(line)) // 2)
         # Cheap guards first: every pattern below only matters for lines of some length or
         # with given words, and regex searches over long lines are the main cost here.
-        if (n <= 12 and (_HARD_SHORT if n <= 10 else _HARD_SHORT_NO_DATE).match(low.strip(_FRAME))) \
+        if (n <= 12 and _is_hard_short(low, lower, n)) \
                 or (" " not in line and len(line) >= 6 and line.isascii() and _STRAY.match(line)):
             score = -BARRIER - 2 if n < LONG_WORDS and counts[line] > 1 else -BARRIER
             scores.append(score)
@@ -282,11 +293,24 @@ def _line_scores(lines: list[str], lowered: list[str], words: list[list[str]],
     return scores, hard
 
 
-def _discount_comments(lowered: list[str], scores: list[float]) -> None:
+def _may_be_header(lower: list[str]) -> bool:
+    """Whether a line with these (lower-cased) words can be a list, comments or time header."""
+    return bool(lower) and (lower[0] in _HEADER_FIRST_WORDS or lower[0][0].isdigit() or "ago" in lower)
+
+
+def _is_hard_short(low: str, lower: list[str], n: int) -> bool:
+    """A short line (lower-cased, and its words) that is a relative time, list header or date."""
+    if _may_be_header(lower):
+        return bool((_HARD_SHORT if n <= 10 else _HARD_SHORT_NO_DATE).match(low.strip(_FRAME)))
+    return n <= 10 and _DIGIT.search(low) is not None and bool(_DATE_LINE.match(low.strip(_FRAME)))
+
+
+def _discount_comments(lowered: list[str], words: list[list[str]], scores: list[float]) -> None:
     """Once a comment section starts (after some story), long lines are readers' comments."""
     seen = 0.0
     for i, low in enumerate(lowered):
-        if seen >= COMMENTS_AFTER and _COMMENTS_HEADER.match(low.strip(_FRAME)):
+        if seen >= COMMENTS_AFTER and _may_be_header(words[i]) \
+                and _COMMENTS_HEADER.match(low.strip(_FRAME)):
             scores[i + 1:] = [s * COMMENT_DISCOUNT if s > 0 else s for s in scores[i + 1:]]
             return
         seen += max(scores[i], 0.0)
@@ -322,7 +346,7 @@ def _author_box(lines: list[str], start: int, stops: frozenset[str]) -> tuple[in
 
 def _find_date(lines: list[str]) -> str | None:
     for line in lines:
-        if len(line) > 200:
+        if len(line) > 200 or not _DIGIT.search(line):  # every date has digits
             continue
         m = _DATE_IN.search(line)
         if m:
@@ -338,7 +362,7 @@ def _title_candidate(line: str) -> bool:
     if not 3 <= n <= 30 or line.endswith((".", "…", ":")):
         return False
     low = line.lower()
-    return not (_DATE_IN.search(line) or _BYLINE.match(line) or "@" in line
+    return not ((_DIGIT.search(line) and _DATE_IN.search(line)) or _BYLINE.match(line) or "@" in line
                 or _is_boiler(low) or _STRONG_BOILER.search(low) or _RELATIVE_TIME.match(low))
 
 
@@ -368,7 +392,7 @@ def extract_text(text: str) -> Extraction:
     lowered, words = _lower_lines(lines)
     stops = _pick_stoplist(words[:400])
     scores, hard = _line_scores(lines, lowered, words, stops)
-    _discount_comments(lowered, scores)
+    _discount_comments(lowered, words, scores)
     start, end = _best_span(scores)
     if not scores or max(scores) <= 0:
         return Extraction(method="lines")
