@@ -21,6 +21,7 @@ from newswire_common.contracts import Author
 from ._base import Extraction, normalise_text
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+_ASCII_WORD = re.compile(r"[a-z0-9_]+")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 
 _LANGS = ("English", "German", "French", "Spanish", "Portuguese", "Italian", "Dutch", "Russian",
@@ -40,26 +41,29 @@ def _stoplists() -> dict[str, frozenset[str]]:
 
 
 @lru_cache(maxsize=1)
-def _stop_index() -> tuple[list[frozenset[str]], dict[str, tuple[int, ...]]]:
-    """The stop lists, and for every stop word the lists (by position) that hold it."""
+def _stop_index() -> tuple[list[frozenset[str]], dict[str, int], list[tuple[int, ...]]]:
+    """The stop lists; for every stop word a small number naming the set of lists that hold
+    it; and those sets (as list positions), by that number."""
     lists = list(_stoplists().values())
-    index: dict[str, list[int]] = {}
+    holders: dict[str, list[int]] = {}
     for i, stops in enumerate(lists):
         for w in stops:
-            index.setdefault(w, []).append(i)
-    return lists, {w: tuple(ids) for w, ids in index.items()}
+            holders.setdefault(w, []).append(i)
+    sets: dict[tuple[int, ...], int] = {}
+    index = {w: sets.setdefault(tuple(ids), len(sets)) for w, ids in holders.items()}
+    return lists, index, list(sets)
 
 
 def _pick_stoplist(lower_words: list[list[str]]) -> frozenset[str]:
     """The stop list with the most hits among the first 1,500 (lower-cased) words; the first
-    listed language wins a tie. One pass over the sample, not one per language."""
-    lists, index = _stop_index()
+    listed language wins a tie. One lookup per word, then one count per set of lists."""
+    lists, index, sets = _stop_index()
     hits = [0] * len(lists)
-    sample = Counter(islice(chain.from_iterable(lower_words), 1500))
-    for w in sample.keys() & index.keys():
-        count = sample[w]
-        for i in index[w]:
-            hits[i] += count
+    sample = islice(chain.from_iterable(lower_words), 1500)
+    for set_id, count in Counter(map(index.get, sample)).items():
+        if set_id is not None:
+            for i in sets[set_id]:
+                hits[i] += count
     best = max(hits, default=0)
     return lists[hits.index(best)] if best > 0 else frozenset()
 
@@ -188,37 +192,32 @@ MID_WEAK = 0.0
 
 _HEAD_WORD = re.compile(r"[\w'’]+")
 _LOWER_OK = frozenset("a an and as at by for in of on or the to vs with".split())
-_HEAD_PREFIX = 32
 
 
 def _is_headline_teaser(line: str, stops: frozenset[str]) -> bool:
     """Leading words in Title Case with capitalised function words ("Police: 2 In Custody After
     ..."): a teaser headline glued to its summary, not a sentence."""
-    # Most lines break the run within a few words: look at the line's start first, and at the
-    # whole line only when the run reaches the last (maybe cut) word of that start.
-    for end in (_HEAD_PREFIX, len(line)):
-        words = _HEAD_WORD.findall(line, 0, end)
-        run = capital_stops = 0
-        for i, w in enumerate(words):
-            if w[:1].isupper() or w[:1].isdigit() or w in _LOWER_OK:
-                run += 1
-                if i and w[:1].isupper() and len(w) > 1 and w.lower() in stops:
-                    capital_stops += 1
-            else:
-                break
-        if end >= len(line) or run < len(words) - 1:
-            break
-    return run >= HEADLINE_RUN and capital_stops >= 1
+    capital_stops = 0
+    for i, m in enumerate(_HEAD_WORD.finditer(line)):  # lazily: most lines break the run early
+        w = m.group()
+        if not (w[:1].isupper() or w[:1].isdigit() or w in _LOWER_OK):
+            return False  # the run of i words ends here
+        if i and w[:1].isupper() and len(w) > 1 and w.lower() in stops:
+            capital_stops += 1
+        if i + 1 >= HEADLINE_RUN and capital_stops >= 1:
+            return True
+    return False
 
 
 def _lower_lines(lines: list[str]) -> tuple[list[str], list[list[str]]]:
-    """The lines lower-cased, and each one's (lower-cased) words: one lower() for the text."""
-    text = "\n".join(lines)
-    lowered = text.lower().split("\n")
-    if "\u0130" in text:  # "İ".lower() is "i" + a combining dot, which splits the word: take
-        # the words first, as the stop lists were made.
+    """The lines lower-cased, and each one's (lower-cased) words."""
+    lowered = [line.lower() for line in lines]  # per line: ASCII lines take a fast path
+    if any("\u0130" in line for line in lines):  # "İ".lower() is "i" + a combining dot, which
+        # splits the word: take the words first, as the stop lists were made.
         return lowered, [[w.lower() for w in _WORD.findall(line)] for line in lines]
-    return lowered, list(map(_WORD.findall, lowered))
+    # An ASCII line's word characters are [a-z0-9_] once lower-cased: a plain character set is
+    # cheaper for the regex engine than Unicode's word category.
+    return lowered, [(_ASCII_WORD if low.isascii() else _WORD).findall(low) for low in lowered]
 
 
 def _line_scores(lines: list[str], lowered: list[str], words: list[list[str]],
