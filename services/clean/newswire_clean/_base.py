@@ -38,8 +38,8 @@ _DROP = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200d\u2060\ufeff\u0
 #: Whitespace str.strip() removes that is neither folded, dropped nor a line break.
 _ODD_EDGE = "\x85\u1680\u2028\u2029"
 _LINE_EDGES = re.compile(f"[ {_ODD_EDGE}]*\n[ {_ODD_EDGE}]*")
-#: What _DROP or _LINE_EDGES would act on: one scan tells whether either is needed.
-_RARE = re.compile(f"{_DROP.pattern[:-1]}{_ODD_EDGE}]")
+#: What _DROP, _OTHER_SPACE or _LINE_EDGES would act on: one scan tells whether any is needed.
+_UNUSUAL = re.compile(f"{_DROP.pattern[:-1]}{_OTHER_SPACE.pattern[1:-1]}{_ODD_EDGE}]")
 _MAX_FTFY = 2_000_000
 #: Mojibake (UTF-8 read as Latin-1/cp1252) pairs a lead-byte character (Â..ô) with a
 #: continuation-byte one (\x80..¿ or its cp1252 reading). Only text with such a pair (or with
@@ -62,14 +62,13 @@ def normalise_text(text: str) -> str:
     text = unicodedata.normalize("NFC", text)
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    rare = _RARE.search(text) is not None
-    if rare:
-        text = _DROP.sub("", text)
+    unusual = _UNUSUAL.search(text) is not None
+    if unusual:
+        text = _OTHER_SPACE.sub(" ", _DROP.sub("", text))
     # Every run of spaces to one space, and no spaces at either end of a line.
-    text = _OTHER_SPACE.sub(" ", text)
     while "  " in text:
         text = text.replace("  ", " ")
-    if rare:
+    if unusual:
         text = _LINE_EDGES.sub("\n", text)
     else:
         text = text.replace(" \n", "\n").replace("\n ", "\n")

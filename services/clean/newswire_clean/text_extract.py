@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from functools import lru_cache
-from itertools import chain, islice
+from itertools import accumulate, chain, islice, repeat
 
 from newswire_common.contracts import Author
 
@@ -225,7 +225,6 @@ def _line_scores(lines: list[str], lowered: list[str], words: list[list[str]],
     """Per line: its score, and whether it is boilerplate beyond doubt (dropped even inside
     the span). `lowered` and `words` are the lines lower-cased and their words (_lower_lines)."""
     counts = Counter(lines)
-    has_cjk = _CJK.search("\n".join(lines)) is not None
     count_stops = stops.__contains__
     scores: list[float] = []
     hard: list[bool] = []
@@ -237,7 +236,8 @@ def _line_scores(lines: list[str], lowered: list[str], words: list[list[str]],
             hard.append(is_hard)
             continue
         n = len(lower)
-        if has_cjk and not line.isascii():  # CJK has no spaces: two characters count as a word
+        cjk = not line.isascii() and _CJK.search(line) is not None
+        if cjk:  # CJK has no spaces: two characters count as a word
             n = max(n, len(_CJK.findall(line)) // 2)
         # Cheap guards first: every pattern below only matters for lines of some length or
         # with given words, and regex searches over long lines are the main cost here.
@@ -263,7 +263,7 @@ def _line_scores(lines: list[str], lowered: list[str], words: list[list[str]],
         elif n >= LONG_WORDS:
             score = min(float(n), MAX_LINE_SCORE)
             if stops and sum(map(count_stops, lower)) / max(1, len(lower)) < MIN_STOP_DENSITY \
-                    and (not has_cjk or line.isascii() or not _CJK.search(line)):
+                    and not cjk:
                 score *= 0.3
             if not ends:
                 score = score * NO_END_FACTOR if n >= 40 else -SHORT_PENALTY
@@ -306,13 +306,12 @@ def _is_hard_short(low: str, lower: list[str], n: int) -> bool:
 
 def _discount_comments(lowered: list[str], words: list[list[str]], scores: list[float]) -> None:
     """Once a comment section starts (after some story), long lines are readers' comments."""
-    seen = 0.0
-    for i, low in enumerate(lowered):
-        if seen >= COMMENTS_AFTER and _may_be_header(words[i]) \
-                and _COMMENTS_HEADER.match(low.strip(_FRAME)):
+    seen = accumulate(map(max, scores, repeat(0.0)))  # story points up to each line
+    start = next((i + 1 for i, points in enumerate(seen) if points >= COMMENTS_AFTER), len(scores))
+    for i in range(start, len(scores)):
+        if _may_be_header(words[i]) and _COMMENTS_HEADER.match(lowered[i].strip(_FRAME)):
             scores[i + 1:] = [s * COMMENT_DISCOUNT if s > 0 else s for s in scores[i + 1:]]
             return
-        seen += max(scores[i], 0.0)
 
 
 def _best_span(scores: list[float]) -> tuple[int, int]:
