@@ -173,6 +173,31 @@ def test_normalise_text_whitespace_nfc_quotes():
     assert normalise_text("“curly” ‘quotes’ stay") == "“curly” ‘quotes’ stay"
 
 
+def test_normalise_text_repairs_mojibake_and_entities_only():
+    assert normalise_text("cafÃ© itâ€™s") == "café it’s"
+    assert normalise_text("São Paulo™ à la “carte”") == "São Paulo™ à la “carte”"
+    assert normalise_text("Fish &amp; chips&nbsp;&shy;x") == "Fish & chips x"
+    assert normalise_text(" a \u2028\n\u3000 b\t\r\n\r\n\r\n\r\nc\u2029") == "a\nb\n\nc"
+
+
+@pytest.mark.parametrize("line,is_hard", [
+    ("Related Stories", True), ("— Most Read —", True), ("[ Read all comments ]", True),
+    ("12 Comments", True), ("12 comments:", True), ("Posted 3 hours ago", True),
+    ("an hour ago", True), ("Yesterday", True), ("Tue, 5 March 2024", True),
+    ("2024-03-05T09:30:00Z", True), ("March 5, 2024 at 9:30 am", True), ("Leave a Reply", True),
+    ("Home", True), ("World news", False), ("The ferry sails at 9", False),
+    ("Read the full report", False), ("12 ships docked", False),
+])
+def test_text_header_lines_are_boilerplate_beyond_doubt(line, is_hard):
+    """List headers, comment headers, relative times and bare dates are dropped even inside
+    the story's span; other short lines are only scored down."""
+    from newswire_clean.text_extract import _line_scores, _lower_lines
+
+    lowered, words = _lower_lines([line])
+    _scores, hard = _line_scores([line], lowered, words, frozenset({"the", "at", "a"}))
+    assert hard == [is_hard]
+
+
 def test_looks_like_html():
     assert looks_like_html("<!DOCTYPE html><html><body>x</body></html>")
     assert looks_like_html("  <div><p>hello</p></div>")
