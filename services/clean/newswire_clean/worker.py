@@ -34,7 +34,9 @@ SPEC = StageSpec(
 
 
 @stage_subscriber(broker, "clean", settings, batch=True, max_records=settings.stage_batch_size)
-async def on_raw(batch: list[Any]) -> None:
+async def on_raw(batch: list[RawArticle | Any]) -> None:
+    # `RawArticle | Any`: the AsyncAPI document names the contract, while each entry stays as
+    # decoded (Any matches first), so run_stage_batch validates and dead-letters it alone.
     await run_stage_batch(SPEC, batch, redis=redis, publisher=cleaned)
 
 

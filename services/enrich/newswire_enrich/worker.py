@@ -45,7 +45,9 @@ async def mark_near_duplicates(results: list[EnrichedArticle]) -> None:
 
 
 @stage_subscriber(broker, "enrich", settings, batch=True, max_records=settings.stage_batch_size)
-async def on_clean(batch: list[Any]) -> None:
+async def on_clean(batch: list[CleanArticle | Any]) -> None:
+    # `CleanArticle | Any`: the AsyncAPI document names the contract, while each entry stays as
+    # decoded (Any matches first), so run_stage_batch validates and dead-letters it alone.
     await run_stage_batch(SPEC, batch, redis=redis, publisher=enriched,
                           after=mark_near_duplicates)
 
