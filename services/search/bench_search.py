@@ -47,7 +47,8 @@ def load_corpus(ingest_url: str, search_url: str, items: list[dict], chunk: int 
     with httpx.Client(base_url=ingest_url, timeout=120) as ingest:
         for start in range(0, len(docs), chunk):
             body = "\n".join(json.dumps(d) for d in docs[start:start + chunk])
-            response = ingest.post("/v1/articles/batch", content=body)
+            response = ingest.post("/v1/articles/batch", content=body,
+                                   headers={"Content-Type": "application/x-ndjson"})
             response.raise_for_status()
     with httpx.Client(base_url=search_url, timeout=30) as search:
         deadline = time.monotonic() + 1800
