@@ -40,15 +40,18 @@ def submissions(items: list[dict]) -> list[dict]:
              "section": i.get("category"), "source": BENCH_SOURCE} for i in items]
 
 
-def load_corpus(ingest_url: str, search_url: str, items: list[dict], chunk: int = 250) -> float:
+def load_corpus(ingest_url: str, search_url: str, items: list[dict], api_key: str | None,
+                chunk: int = 250) -> float:
     """Post the corpus in NDJSON batches and wait until the search API sees all of it."""
     started = time.perf_counter()
     docs = submissions(items)
-    with httpx.Client(base_url=ingest_url, timeout=120) as ingest:
+    headers = {"Content-Type": "application/x-ndjson"}
+    if api_key:
+        headers["Authorization"] = f"Bearer {api_key}"
+    with httpx.Client(base_url=ingest_url, timeout=120, headers=headers) as ingest:
         for start in range(0, len(docs), chunk):
             body = "\n".join(json.dumps(d) for d in docs[start:start + chunk])
-            response = ingest.post("/v1/articles/batch", content=body,
-                                   headers={"Content-Type": "application/x-ndjson"})
+            response = ingest.post("/v1/articles/batch", content=body)
             response.raise_for_status()
     with httpx.Client(base_url=search_url, timeout=30) as search:
         deadline = time.monotonic() + 1800
@@ -157,6 +160,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--search-url", help="benchmark a running search service (no loading)")
     parser.add_argument("--ingest-url", help="with --search-url: also load the corpus here")
+    parser.add_argument("--api-key", default=os.environ.get("NEWSWIRE_API_KEY"),
+                        help="publisher key for --ingest-url (default: $NEWSWIRE_API_KEY)")
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--limit", type=int, help="only the first N corpus articles")
     parser.add_argument("--queries", type=int, default=1000)
@@ -172,7 +177,8 @@ def main() -> int:
         if args.search_url:
             search_url = args.search_url
             if args.ingest_url:
-                report["load_s"] = round(load_corpus(args.ingest_url, search_url, items), 1)
+                report["load_s"] = round(load_corpus(args.ingest_url, search_url, items,
+                                                         args.api_key), 1)
         else:
             from newswire_cli.stack import LocalStack, StackConfig
 
@@ -180,9 +186,10 @@ def main() -> int:
             cfg = StackConfig.on_free_ports(var_dir, log_format="json")
             log = stack.enter_context(open(var_dir / "stack.log", "wb"))
             print(f"starting stack in {var_dir}", file=sys.stderr)
-            stack.enter_context(LocalStack(cfg, output=log.fileno()))
+            running = stack.enter_context(LocalStack(cfg, output=log.fileno()))
             search_url = cfg.search_url
-            report["load_s"] = round(load_corpus(cfg.ingest_url, search_url, items), 1)
+            report["load_s"] = round(load_corpus(cfg.ingest_url, search_url, items,
+                                                 running.api_key), 1)
         report.update(run_queries(search_url, queries, args.warmup))
     print(json.dumps(report, indent=2))
     if args.json_out:
