@@ -7,7 +7,10 @@ Without --search-url it starts a LocalStack on free ports in a temp dir, posts t
 through POST /v1/articles/batch (NDJSON: title, text, url, section) and waits until every
 article is searchable. Queries come from the corpus itself: words, two-word phrases, prefixes
 (search-as-you-type), one-typo words, some with a section filter, newest-first sort or page 2.
-One client sends them one after another over a keep-alive connection.
+One client sends them one after another over a keep-alive connection (--clients 1 8: also
+eight at once). Besides latency it reports Meilisearch's processingTimeMs, the CPU time per
+query of the search service and Meilisearch, and the load average: on a shared machine, wall
+time is noisy and CPU time much less so.
 """
 
 import argparse
@@ -18,6 +21,7 @@ import statistics
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -124,25 +128,47 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[index]
 
 
-def run_queries(search_url: str, queries: list[dict], warmup: int) -> dict:
-    latencies: list[float] = []
-    server_ms: list[float] = []
-    meili_ms: list[float] = []
-    headers = {"Accept-Encoding": "identity"}
-    with httpx.Client(base_url=search_url, timeout=30, headers=headers) as client:
-        for params in queries[:warmup]:
-            client.get("/v1/search", params=params).raise_for_status()
-        started = time.perf_counter()
+def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
+    """User+system CPU seconds so far of each named process (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for name, pid in pids.items():
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        out[name] = (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
+def one_client(search_url: str, queries: list[dict]) -> list[tuple[float, float, float]]:
+    """(latency, service took_ms, Meilisearch processingTimeMs) per query, one after another."""
+    out = []
+    with httpx.Client(base_url=search_url, timeout=30,
+                      headers={"Accept-Encoding": "identity"}) as client:
         for params in queries:
             t0 = time.perf_counter()
             response = client.get("/v1/search", params=params)
-            latencies.append((time.perf_counter() - t0) * 1000)
+            latency = (time.perf_counter() - t0) * 1000
             response.raise_for_status()
             body = response.json()
-            server_ms.append(body.get("took_ms") or 0.0)
-            meili_ms.append(body["stories"].get("processing_ms") or 0.0)
-        elapsed = time.perf_counter() - started
+            out.append((latency, body.get("took_ms") or 0.0,
+                        body["stories"].get("processing_ms") or 0.0))
+    return out
+
+
+def run_queries(search_url: str, queries: list[dict], warmup: int, clients: int = 1,
+                pids: dict[str, int] | None = None) -> dict:
+    """`clients` threads, each with its own keep-alive connection, share out the queries."""
+    one_client(search_url, queries[:warmup])
+    load_before = os.getloadavg()[0]
+    cpu_before = cpu_seconds(pids or {})
+    started = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        parts = pool.map(lambda i: one_client(search_url, queries[i::clients]), range(clients))
+        samples = [sample for part in parts for sample in part]
+    elapsed = time.perf_counter() - started
+    cpu_after = cpu_seconds(pids or {})
+    latencies, server_ms, meili_ms = (list(column) for column in zip(*samples, strict=True))
     return {
+        "clients": clients,
         "queries": len(queries),
         "p50_ms": round(percentile(latencies, 50), 2),
         "p95_ms": round(percentile(latencies, 95), 2),
@@ -152,7 +178,12 @@ def run_queries(search_url: str, queries: list[dict], warmup: int) -> dict:
         "qps": round(len(queries) / elapsed, 1),
         "server_p50_ms": round(percentile(server_ms, 50), 2),
         "server_p99_ms": round(percentile(server_ms, 99), 2),
-        "meili_stories_p50_ms": round(percentile(meili_ms, 50), 2),
+        "meili_processing_p50_ms": percentile(meili_ms, 50),
+        "meili_processing_p99_ms": percentile(meili_ms, 99),
+        # CPU time is what load from other processes on the machine disturbs least.
+        "cpu_ms_per_query": {name: round((cpu_after[name] - cpu_before[name]) * 1000
+                                         / len(queries), 3) for name in cpu_before},
+        "loadavg_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)],
     }
 
 
@@ -167,12 +198,21 @@ def main() -> int:
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--warmup", type=int, default=50)
     parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--clients", type=int, nargs="+", default=[1],
+                        help="concurrent clients, one run per figure (e.g. --clients 1 8)")
+    parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                        help="add this parameter to every query (e.g. --param facets=true)")
+    parser.add_argument("--pid", action="append", default=[], metavar="NAME=PID",
+                        help="report CPU ms per query of this process (own stack: automatic)")
     parser.add_argument("--json-out", type=Path, help="also write the figures here")
     args = parser.parse_args()
 
     items = read_corpus(args.corpus, args.limit)
     queries = make_queries(items, args.queries, args.seed)
-    report: dict = {"corpus_articles": len(items)}
+    extra = dict(p.split("=", 1) for p in args.param)
+    queries = [{**q, **extra} for q in queries]
+    pids = {name: int(pid) for name, pid in (p.split("=", 1) for p in args.pid)}
+    report: dict = {"corpus_articles": len(items), "extra_params": extra, "runs": []}
     with ExitStack() as stack:
         if args.search_url:
             search_url = args.search_url
@@ -190,7 +230,10 @@ def main() -> int:
             search_url = cfg.search_url
             report["load_s"] = round(load_corpus(cfg.ingest_url, search_url, items,
                                                  running.api_key), 1)
-        report.update(run_queries(search_url, queries, args.warmup))
+            processes = running.processes()
+            pids = {name: processes[f"{name}:{name}"]["pid"] for name in ("search", "meilisearch")}
+        for clients in args.clients:
+            report["runs"].append(run_queries(search_url, queries, args.warmup, clients, pids))
     print(json.dumps(report, indent=2))
     if args.json_out:
         args.json_out.write_text(json.dumps(report, indent=2))
