@@ -3,11 +3,11 @@
 The browser talks only to this service; the Meilisearch master key stays server-side.
 """
 
+import re
 import time
 from pathlib import Path
 from typing import Annotated, Any
 
-import httpx
 import orjson
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -18,7 +18,9 @@ from newswire_common import metrics
 from newswire_common.logging import get_logger
 from newswire_common.settings import Settings, get_settings
 from newswire_common.streams import ARTICLES_INDEX
-from newswire_index.meili import Meili, MeiliError
+from newswire_index.meili import MeiliError
+
+from .backend import BackendUnreachable, SearchBackend
 
 from .query import (
     FACET_PARAMS,
@@ -39,6 +41,8 @@ log = get_logger("newswire.search")
 STATIC_DIR = Path(__file__).parent / "static"
 MAX_FILTER_VALUES = 20
 MAX_FILTER_CHARS = 200
+#: What Meilisearch accepts as a document id; anything else cannot name a story (or a path).
+DOCUMENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,511}$")
 SEARCH_PARAMS = {"q", "page", "per_page", "sort", "from", "to", *FACET_PARAMS}
 
 #: The UI loads only its own files; even a rendering bug could not run injected script.
@@ -81,14 +85,14 @@ def read_filters(request: Request) -> dict[str, list[str]]:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     key = settings.meili_master_key.get_secret_value() if settings.meili_master_key else None
-    meili = Meili(settings.meili_url, key, timeout=10.0)
+    meili = SearchBackend(settings.meili_url, key, timeout=10.0)
     api = FastAPI(title="Newswire search", version="1.1.0",
                   description="Full-text search across stories and authors.")
 
     async def multi_search(queries: list[dict[str, Any]]) -> list[dict[str, Any]]:
         try:
             with metrics.SEARCH_LATENCY.time():
-                return (await meili.multi_search(queries))["results"]
+                return await meili.multi_search(queries)
         except MeiliError as exc:
             if exc.code == "index_not_found":
                 # A fresh install before the index worker created the indexes: nothing yet.
@@ -96,7 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 return [{"hits": [], "totalHits": 0, "totalPages": 0} for _ in queries]
             log.error("search failed", error=str(exc), code=exc.code)
             raise BackendError(502, "search backend error") from exc
-        except httpx.HTTPError as exc:
+        except BackendUnreachable as exc:
             log.error("search backend unreachable", error=repr(exc))
             raise BackendError(503, "search backend unavailable") from exc
 
@@ -163,6 +167,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @api.get("/v1/stories/{story_id}")
     async def story(story_id: str) -> dict[str, Any]:
+        if not DOCUMENT_ID.match(story_id):
+            return json_response(status_code=404, body={"detail": "no story with that id"})
         document = await meili.get_document(ARTICLES_INDEX, story_id)
         if document is None:
             return json_response(status_code=404, body={"detail": "no story with that id"})
