@@ -61,7 +61,7 @@ def load_corpus(ingest_url: str, search_url: str, items: list[dict], api_key: st
         deadline = time.monotonic() + 1800
         while True:
             # Facet counts are exact (totals are capped by pagination.maxTotalHits).
-            result = search.get("/v1/search", params={"q": "", "per_page": 1,
+            result = search.get("/v1/search", params={"q": "", "per_page": 1, "facets": "true",
                                                       "source": BENCH_SOURCE}).json()
             indexed = result["stories"]["facets"]["source"].get(BENCH_SOURCE, 0)
             print(f"\r  indexed {indexed}/{len(docs)}", end="", file=sys.stderr, flush=True)

@@ -43,7 +43,7 @@ MAX_FILTER_VALUES = 20
 MAX_FILTER_CHARS = 200
 #: What Meilisearch accepts as a document id; anything else cannot name a story (or a path).
 DOCUMENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,511}$")
-SEARCH_PARAMS = {"q", "page", "per_page", "sort", "from", "to", *FACET_PARAMS}
+SEARCH_PARAMS = {"q", "page", "per_page", "sort", "from", "to", "facets", *FACET_PARAMS}
 
 #: The UI loads only its own files; even a rendering bug could not run injected script.
 UI_HEADERS = {
@@ -113,7 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def backend_error(_: Request, exc: BackendError) -> JSONResponse:
         return JSONResponse(status_code=exc.status, content={"detail": exc.detail})
 
-    @api.get("/v1/search", summary="Stories and authors matching a query, with facet counts")
+    @api.get("/v1/search", summary="Stories and authors matching a query; facet counts if asked")
     async def search(
         request: Request,
         q: Annotated[str, Query(max_length=500, description="Words; the last may be a prefix")] = "",
@@ -124,6 +124,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                                description="published on/after (ISO)")] = None,
         date_to: Annotated[str | None, Query(alias="to", max_length=40,
                                              description="published on/before (ISO)")] = None,
+        facets: Annotated[bool, Query(description="also count the values of every facet "
+                                                  "(stories.facets); costs more")] = False,
         author: Annotated[list[str], Query()] = [],  # noqa: B006 - FastAPI copies defaults
         source: Annotated[list[str], Query()] = [],  # noqa: B006
         language: Annotated[list[str], Query()] = [],  # noqa: B006
@@ -142,7 +144,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             raise ParameterError("to", "must not be before 'from'")
         search_request = SearchRequest(q=q.strip(), page=page, per_page=per_page, sort=sort,
                                        filters=read_filters(request), date_from=ts_from,
-                                       date_to=ts_to)
+                                       date_to=ts_to, facets=facets)
         queries, facet_params = build_queries(search_request)
         results = await multi_search(queries)
         body = shape_response(search_request, results, facet_params)
