@@ -4,13 +4,20 @@ Loads the BBC corpus through the real clean/enrich/document functions into a thr
 Meilisearch on a free port, then times the service's own multi-search variants:
 `.venv/bin/python services/search/probe_queries.py`.
 """
-import json, os, shutil, subprocess, sys, tempfile, time
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
 import httpx
-from newswire_cli.stack import meili_binary, free_port
-from newswire_index.documents import ARTICLE_SETTINGS, AUTHOR_SETTINGS, to_documents
-from newswire_clean.core import clean_article
-from newswire_enrich.core import enrich_article
+from newswire_clean.core import EmptyArticleError, clean_article
+from newswire_cli.stack import free_port, meili_binary
 from newswire_common.contracts import RawArticle, utcnow
+from newswire_enrich.core import enrich_article
+from newswire_index.documents import ARTICLE_SETTINGS, AUTHOR_SETTINGS, to_documents
 from newswire_search.query import SearchRequest, build_queries
 
 port = free_port(); d = tempfile.mkdtemp()
@@ -20,7 +27,7 @@ c = httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=H, timeout=60)
 for _ in range(50):
     try:
         c.get("/health"); break
-    except Exception: time.sleep(0.2)
+    except httpx.HTTPError: time.sleep(0.2)
 def wait(t):
     while c.get(f"/tasks/{t['taskUid']}").json()["status"] not in ("succeeded","failed"): time.sleep(0.1)
 wait(c.post("/indexes", json={"uid":"articles","primaryKey":"id"}).json())
@@ -28,14 +35,16 @@ wait(c.patch("/indexes/articles/settings", json=ARTICLE_SETTINGS).json())
 wait(c.post("/indexes", json={"uid":"authors","primaryKey":"id"}).json())
 wait(c.patch("/indexes/authors/settings", json=AUTHOR_SETTINGS).json())
 from newswire_cli.stack import REPO_ROOT
+
 corpus = os.environ.get("NEWSWIRE_BBC_CORPUS", str(REPO_ROOT.parent / "shared/corpora/bbc/bbc.ndjson"))
-rows = [json.loads(l) for l in open(corpus)]
+with open(corpus) as lines:
+    rows = [json.loads(l) for l in lines]
 docs = []
 for r in rows:
     raw = RawArticle(article_id=r["id"], trace_id="t", received_at=utcnow(), text=r["text"], title=r["title"], url=f"https://bbc.example/{r['category']}/{r['id']}")
     try:
         s, _ = to_documents(enrich_article(clean_article(raw)))
-    except Exception: continue
+    except EmptyArticleError: continue  # nothing left to index, as in the pipeline
     s["indexed_at_ts"]=1; docs.append(s)
 wait(c.post("/indexes/articles/documents", json=docs).json())
 print("docs", len(docs), file=sys.stderr)

@@ -3,7 +3,6 @@
 from fastapi.testclient import TestClient
 from newswire_cli.stack import free_port
 from newswire_common.settings import Settings
-
 from newswire_search.app import create_app
 
 
