@@ -56,7 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     key = settings.meili_master_key.get_secret_value() if settings.meili_master_key else None
     meili = SearchBackend(settings.meili_url, key, timeout=10.0)
-    api = FastAPI(title="Newswire search", version="1.1.0",
+    api = FastAPI(title="Newswire search", version="1.2.0",
                   description="Full-text search across stories and authors.")
 
     async def multi_search(queries: list[dict[str, Any]]) -> list[dict[str, Any]]:
