@@ -168,3 +168,4 @@ def test_index_settings_from_code_are_applied(corpus, meili):
         assert applied["synonyms"] == expected["synonyms"], uid
         assert applied["prefixSearch"] == "indexingTime", uid
         assert applied["typoTolerance"]["enabled"] is True, uid
+        assert applied["facetSearch"] is False, uid
