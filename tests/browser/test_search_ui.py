@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 import search_corpus
 from newswire_cli.stack import REPO_ROOT
 from search_corpus import PER_CATEGORY, SEED_TITLE, XSS_MARKUP, XSS_TITLE
@@ -137,7 +136,12 @@ def test_error_state_and_retry(page):
 def test_pagination(page):
     page.locator(".story").first.wait_for()
     first = story_titles(page)
-    page.locator("#pager .next").click()
+    sections = page.locator('.facet[data-param="section"]').text_content()
+    with page.expect_request(re.compile(r"/v1/search\?")) as request:
+        page.locator("#pager .next").click()
     expect(page.locator(".page-info")).to_have_text(re.compile(r"^Page 2 of"))
     second = story_titles(page)
     assert second and not set(first) & set(second)
+    # Same words and filters: the facet counts shown are kept, not counted again.
+    assert "facets=" not in request.value.url
+    assert page.locator('.facet[data-param="section"]').text_content() == sections

@@ -2,7 +2,6 @@
 synonyms, typos, prefixes, validation and filter-injection safety."""
 
 import pytest
-
 import search_corpus
 from search_corpus import AUTHORS, PER_CATEGORY, SEED_TITLE, XSS_MARKUP, XSS_TITLE
 
@@ -33,8 +32,11 @@ def test_response_shape_keeps_contract(corpus, search):
     assert story["authors"] == ["Roy Siemens"]
     assert any(piece["match"] for piece in story["highlight"]["snippet"])
     assert isinstance(result["stories"]["total"], int)
-    assert set(result["stories"]["facets"]) >= {"author", "source", "section", "language",
-                                               "person", "organization", "place", "keyword"}
+    assert "facets" not in result["stories"]  # counted only when asked for
+    counted = run(search, q="Maliki", facets="true")
+    assert set(counted["stories"]["facets"]) >= {"author", "source", "section", "language",
+                                                "person", "organization", "place", "keyword"}
+    assert counted["stories"]["hits"] == result["stories"]["hits"]
 
 
 def test_author_hits_have_profile_and_latest_titles(corpus, search):
@@ -61,9 +63,9 @@ def test_prefix_search_as_you_type(corpus, search):
 
 
 def test_filter_by_section_and_facet_counts(corpus, search):
-    everything = run(search, q="")
+    everything = run(search, q="", facets="true")
     assert everything["stories"]["facets"]["section"]["business"] == PER_CATEGORY
-    business = run(search, q="", section="business", per_page=50)
+    business = run(search, q="", section="business", per_page=50, facets="true")
     assert business["stories"]["total"] == PER_CATEGORY
     assert {h["section"] for h in business["stories"]["hits"]} == {"business"}
     # The selected facet keeps the counts of its other values (to widen the search).
@@ -125,6 +127,7 @@ def test_author_page(corpus, search):
     ({"sort": "oldest"}, "sort"), ({"page": "0"}, "page"), ({"per_page": "1000"}, "per_page"),
     ({"from": "last tuesday"}, "from"), ({"from": "2005-02-01", "to": "2005-01-01"}, "to"),
     ({"colour": "red"}, "colour"), ({"section": "x" * 300}, "section"),
+    ({"facets": "some"}, "facets"),
 ])
 def test_invalid_parameters_are_422_naming_the_parameter(search, params, param):
     response = search.get("/v1/search", params=params)
@@ -165,3 +168,4 @@ def test_index_settings_from_code_are_applied(corpus, meili):
         assert applied["synonyms"] == expected["synonyms"], uid
         assert applied["prefixSearch"] == "indexingTime", uid
         assert applied["typoTolerance"]["enabled"] is True, uid
+        assert applied["facetSearch"] is False, uid

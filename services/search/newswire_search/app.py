@@ -3,32 +3,29 @@
 The browser talks only to this service; the Meilisearch master key stays server-side.
 """
 
+import re
 import time
 from pathlib import Path
 from typing import Annotated, Any
 
-import httpx
 import orjson
 from fastapi import FastAPI, Query, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
-
 from newswire_common import metrics
 from newswire_common.logging import get_logger
 from newswire_common.settings import Settings, get_settings
 from newswire_common.streams import ARTICLES_INDEX
-from newswire_index.meili import Meili, MeiliError
+from newswire_index.meili import MeiliError
 
+from .backend import BackendUnreachable, SearchBackend
+from .params import SearchParams, openapi_parameters
+from .params import search_request as parse_search_request
 from .query import (
-    FACET_PARAMS,
     SLUG,
     ParameterError,
-    SearchRequest,
-    Sort,
     author_page_queries,
     build_queries,
-    parse_date,
     shape_author,
     shape_response,
     shape_story,
@@ -37,9 +34,8 @@ from .query import (
 
 log = get_logger("newswire.search")
 STATIC_DIR = Path(__file__).parent / "static"
-MAX_FILTER_VALUES = 20
-MAX_FILTER_CHARS = 200
-SEARCH_PARAMS = {"q", "page", "per_page", "sort", "from", "to", *FACET_PARAMS}
+#: What Meilisearch accepts as a document id; anything else cannot name a story (or a path).
+DOCUMENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,511}$")
 
 #: The UI loads only its own files; even a rendering bug could not run injected script.
 UI_HEADERS = {
@@ -56,39 +52,17 @@ def json_response(body: Any, status_code: int = 200) -> Response:
     return Response(orjson.dumps(body), status_code=status_code, media_type="application/json")
 
 
-def invalid(param: str, message: str, kind: str = "value_error") -> RequestValidationError:
-    return RequestValidationError([{"loc": ("query", param), "msg": message, "type": kind}])
-
-
-def read_filters(request: Request) -> dict[str, list[str]]:
-    """Facet filters from repeated query parameters (?source=BBC&source=Reuters: either)."""
-    unknown = sorted(set(request.query_params) - SEARCH_PARAMS)
-    if unknown:
-        raise invalid(unknown[0], f"unknown parameter; known: {', '.join(sorted(SEARCH_PARAMS))}",
-                      "extra_forbidden")
-    filters: dict[str, list[str]] = {}
-    for param in FACET_PARAMS:
-        values = [v.strip() for v in request.query_params.getlist(param) if v.strip()]
-        if len(values) > MAX_FILTER_VALUES:
-            raise invalid(param, f"at most {MAX_FILTER_VALUES} values")
-        if any(len(v) > MAX_FILTER_CHARS for v in values):
-            raise invalid(param, f"values of at most {MAX_FILTER_CHARS} characters")
-        if values:
-            filters[param] = list(dict.fromkeys(values))
-    return filters
-
-
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     key = settings.meili_master_key.get_secret_value() if settings.meili_master_key else None
-    meili = Meili(settings.meili_url, key, timeout=10.0)
-    api = FastAPI(title="Newswire search", version="1.1.0",
+    meili = SearchBackend(settings.meili_url, key, timeout=10.0)
+    api = FastAPI(title="Newswire search", version="1.2.0",
                   description="Full-text search across stories and authors.")
 
     async def multi_search(queries: list[dict[str, Any]]) -> list[dict[str, Any]]:
         try:
             with metrics.SEARCH_LATENCY.time():
-                return (await meili.multi_search(queries))["results"]
+                return await meili.multi_search(queries)
         except MeiliError as exc:
             if exc.code == "index_not_found":
                 # A fresh install before the index worker created the indexes: nothing yet.
@@ -96,7 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 return [{"hits": [], "totalHits": 0, "totalPages": 0} for _ in queries]
             log.error("search failed", error=str(exc), code=exc.code)
             raise BackendError(502, "search backend error") from exc
-        except httpx.HTTPError as exc:
+        except BackendUnreachable as exc:
             log.error("search backend unreachable", error=repr(exc))
             raise BackendError(503, "search backend unavailable") from exc
 
@@ -109,36 +83,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def backend_error(_: Request, exc: BackendError) -> JSONResponse:
         return JSONResponse(status_code=exc.status, content={"detail": exc.detail})
 
-    @api.get("/v1/search", summary="Stories and authors matching a query, with facet counts")
-    async def search(
-        request: Request,
-        q: Annotated[str, Query(max_length=500, description="Words; the last may be a prefix")] = "",
-        page: Annotated[int, Query(ge=1, le=1000)] = 1,
-        per_page: Annotated[int, Query(ge=1, le=100)] = 10,
-        sort: Annotated[Sort, Query(description="relevance (default) or newest")] = "relevance",
-        date_from: Annotated[str | None, Query(alias="from", max_length=40,
-                                               description="published on/after (ISO)")] = None,
-        date_to: Annotated[str | None, Query(alias="to", max_length=40,
-                                             description="published on/before (ISO)")] = None,
-        author: Annotated[list[str], Query()] = [],  # noqa: B006 - FastAPI copies defaults
-        source: Annotated[list[str], Query()] = [],  # noqa: B006
-        language: Annotated[list[str], Query()] = [],  # noqa: B006
-        section: Annotated[list[str], Query()] = [],  # noqa: B006
-        tag: Annotated[list[str], Query()] = [],  # noqa: B006
-        keyword: Annotated[list[str], Query()] = [],  # noqa: B006
-        person: Annotated[list[str], Query(description="entities.person")] = [],  # noqa: B006
-        organization: Annotated[list[str], Query()] = [],  # noqa: B006
-        place: Annotated[list[str], Query()] = [],  # noqa: B006
-    ) -> Response:
-        # The facet lists are declared for the OpenAPI docs; read_filters validates them all.
+    @api.get("/v1/search", summary="Stories and authors matching a query; facet counts if asked",
+             openapi_extra={"parameters": openapi_parameters(SearchParams)})
+    async def search(request: Request) -> Response:
         started = time.perf_counter()
-        ts_from = parse_date("from", date_from, end_of_day=False) if date_from else None
-        ts_to = parse_date("to", date_to, end_of_day=True) if date_to else None
-        if ts_from is not None and ts_to is not None and ts_from > ts_to:
-            raise ParameterError("to", "must not be before 'from'")
-        search_request = SearchRequest(q=q.strip(), page=page, per_page=per_page, sort=sort,
-                                       filters=read_filters(request), date_from=ts_from,
-                                       date_to=ts_to)
+        search_request = parse_search_request(request.query_params)
         queries, facet_params = build_queries(search_request)
         results = await multi_search(queries)
         body = shape_response(search_request, results, facet_params)
@@ -163,6 +112,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @api.get("/v1/stories/{story_id}")
     async def story(story_id: str) -> dict[str, Any]:
+        if not DOCUMENT_ID.match(story_id):
+            return json_response(status_code=404, body={"detail": "no story with that id"})
         document = await meili.get_document(ARTICLES_INDEX, story_id)
         if document is None:
             return json_response(status_code=404, body={"detail": "no story with that id"})

@@ -1,7 +1,6 @@
 """Pure search logic: filter building and escaping, query shapes, highlight segments."""
 
 import pytest
-
 from newswire_search.query import (
     HIGHLIGHT_POST,
     HIGHLIGHT_PRE,
@@ -33,12 +32,24 @@ def test_filter_or_within_a_facet_and_across_facets():
 
 
 def test_one_extra_facet_query_per_filtered_facet_in_the_same_round_trip():
-    queries, facet_params = build_queries(SearchRequest(q="x", filters={"source": ["BBC"]}))
+    request = SearchRequest(q="x", filters={"source": ["BBC"]}, facets=True)
+    queries, facet_params = build_queries(request)
     assert [q["indexUid"] for q in queries] == ["articles", "authors", "articles"]
     assert facet_params == ["source"] and queries[2]["facets"] == ["source"]
+    assert "keywords" not in queries[0]["facets"]  # filterable, but too many values to count
     newest, _ = build_queries(SearchRequest(sort="newest"))
     assert newest[0]["sort"][0] == "published_at_ts:desc"
     assert "sort" not in build_queries(SearchRequest())[0][0]
+
+
+def test_facets_are_counted_only_when_asked_for():
+    queries, facet_params = build_queries(SearchRequest(q="x", filters={"source": ["BBC"]}))
+    assert [q["indexUid"] for q in queries] == ["articles", "authors"] and facet_params == []
+    assert "facets" not in queries[0]
+    assert queries[0]["filter"] == ['source = "BBC"']
+    stories = {"hits": [], "totalHits": 0, "facetDistribution": {"source": {"BBC": 1}}}
+    body = shape_response(SearchRequest(), [stories, {"hits": []}], [])
+    assert "facets" not in body["stories"]
 
 
 def test_dates():
@@ -59,7 +70,7 @@ def test_segments_turn_sentinels_into_matches_and_keep_markup_as_text():
 
 
 def test_shape_response_merges_disjunctive_facets():
-    request = SearchRequest(filters={"section": ["sport"]})
+    request = SearchRequest(filters={"section": ["sport"]}, facets=True)
     stories = {"hits": [{"id": "1", "title": "T", "_formatted": {"title": "T", "body": "b"}}],
                "totalHits": 1, "totalPages": 1,
                "facetDistribution": {"section": {"sport": 1}, "source": {"BBC": 1}}}

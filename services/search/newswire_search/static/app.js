@@ -18,6 +18,9 @@
   const state = { q: "", sort: "relevance", page: 1, filters: {}, author: null };
   const expanded = new Set();
   let inflight = null, timer = null, generation = 0;
+  // Facet counts depend only on the words and filters: asked for when those change, reused
+  // when paging or re-sorting (counting them is most of what a search costs).
+  let facets = { key: null, counts: {} };
 
   // --- tiny DOM helpers -------------------------------------------------------------------
   function el(tag, props = {}, ...children) {
@@ -90,6 +93,10 @@
     return params;
   }
 
+  function facetsKey() {
+    return JSON.stringify([state.q, Object.entries(state.filters).sort()]);
+  }
+
   function writeUrl(push) {
     const query = stateParams({ forApi: false }).toString();
     const url = query ? `?${query}` : location.pathname;
@@ -104,9 +111,12 @@
     inflight = controller;
     const mine = ++generation;
     document.body.classList.add("busy");
+    const key = facetsKey();
+    const params = stateParams({ forApi: true });
+    if (key !== facets.key) params.set("facets", "true");
     const url = state.author
       ? `/v1/authors/${encodeURIComponent(state.author)}?page=${state.page}&per_page=${PER_PAGE}`
-      : `/v1/search?${stateParams({ forApi: true })}`;
+      : `/v1/search?${params}`;
     try {
       const response = await fetch(url, { signal: controller.signal, headers: { Accept: "application/json" } });
       if (mine !== generation) return;
@@ -114,6 +124,7 @@
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
       const data = await response.json();
       if (mine !== generation) return;
+      if (!state.author && data.stories.facets) facets = { key, counts: data.stories.facets };
       if (state.author) renderAuthorPage(data); else renderSearch(data);
     } catch (error) {
       if (error.name === "AbortError" || mine !== generation) return;
@@ -171,10 +182,10 @@
       latest.childElementCount ? latest : null);
   }
 
-  function renderFacets(facets) {
+  function renderFacets(byParam) {
     const box = $("facets");
     for (const [param, label] of Object.entries(FACETS)) {
-      const counts = { ...(facets[param] || {}) };
+      const counts = { ...(byParam[param] || {}) };
       const selected = state.filters[param] || [];
       for (const value of selected) if (!(value in counts)) counts[value] = 0;
       const entries = Object.entries(counts).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
@@ -192,7 +203,7 @@
       const group = el("fieldset", { class: "facet", dataset: { param } }, el("legend", { text: label }), list);
       if (!showAll) {
         group.append(el("button", { type: "button", class: "link more", text: `Show all ${entries.length}`,
-          onclick: () => { expanded.add(param); load(false); } }));
+          onclick: () => { expanded.add(param); box.replaceChildren(); renderFacets(facets.counts); } }));
       }
       box.append(group);
     }
@@ -234,7 +245,7 @@
     const storyCount = stories.total >= 1000 ? "1,000+ stories" : plural(stories.total, "story", "stories");
     $("status").append(el("p", { text: `${storyCount} · ${plural(authors.total, "author")}${about}` }));
     renderActiveFilters();
-    renderFacets(stories.facets || {});
+    renderFacets(facets.counts);
     if (authors.hits.length && state.page === 1) {
       $("authors").hidden = false;
       $("authors").append(el("h2", { class: "section-title", text: "Authors" }),
