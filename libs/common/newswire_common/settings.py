@@ -48,10 +48,11 @@ class Settings(BaseSettings):
     #: thread hop, one publish round trip and one acknowledgement per batch, not per article.
     stage_batch_size: int = 16
     index_batch_size: int = 500
-    #: Batches the index worker keeps in flight at once. Meilisearch merges queued additions
-    #: into one internal batch, so a new article waits for the batch being indexed, not for
-    #: every worker round trip in between.
+    #: Batches the index worker handles at once; their stories share one Meilisearch task.
     index_concurrency: int = 16
+    #: While clean/enrich have a backlog, the index stage waits up to this long (ms) for
+    #: `index_batch_size` stories before committing, leaving CPU to them (group_commit.py).
+    index_hold_max_ms: int = 1000
     index_task_timeout_s: float = 60.0
 
     max_body_bytes: int = 5 * 1024 * 1024

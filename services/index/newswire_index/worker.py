@@ -1,9 +1,9 @@
 """Index stage: articles.enriched -> Meilisearch `articles` and `authors` indexes.
 
-Reads batches, upserts the stories in one task, waits for it to succeed, refreshes the article
-counts of the authors involved, and only then lets the batch be acknowledged. Up to
-`index_concurrency` batches are in flight: while one waits for Meilisearch, the next is already
-queued there, and Meilisearch indexes queued additions together.
+Reads batches, upserts the stories, waits for the Meilisearch task to succeed, refreshes the
+article counts of the authors involved, and only then lets the batch be acknowledged. Up to
+`index_concurrency` batches are handled at once and their stories share one Meilisearch task
+(`group_commit.py`): a lone article goes at once, a back-fill in large batches.
 """
 
 import asyncio
@@ -16,11 +16,12 @@ from newswire_common.contracts import ArticleDeletion, DeadLetter, EnrichedArtic
 from newswire_common.logging import bind_article_context, get_logger
 from newswire_common.redisclient import redis_client
 from newswire_common.settings import get_settings
-from newswire_common.streams import ARTICLES_INDEX, AUTHORS_INDEX, Stream
+from newswire_common.streams import ARTICLES_INDEX, AUTHORS_INDEX, STAGES, Stream
 from newswire_common.worker import worker_app
 from pydantic import ValidationError
 
 from .documents import ARTICLE_SETTINGS, AUTHOR_SETTINGS, to_documents
+from .group_commit import GroupCommit
 from .meili import Meili, MeiliTaskFailed
 
 settings = get_settings()
@@ -128,7 +129,7 @@ async def index_articles(articles: list[EnrichedArticle]) -> None:
         for author in story_authors:
             authors.setdefault(author["id"], {}).update(author)
     started = time.perf_counter()
-    await wait_for_task(await meili.add_documents(ARTICLES_INDEX, stories))
+    await stories_commit.add(stories)
     await refresh_authors(authors)
     indexed_at = utcnow()
     duration_ms = round((time.perf_counter() - started) * 1000, 1)
@@ -141,6 +142,56 @@ async def index_articles(articles: list[EnrichedArticle]) -> None:
         with bind_article_context(article.article_id, article.trace_id, stage="index"):
             log.info("article indexed", title=article.title[:80], duration_ms=duration_ms,
                      batch_size=len(articles), freshness_s=round(freshness, 3))
+
+
+async def commit_stories(stories: list[dict[str, Any]]) -> None:
+    await wait_for_task(await meili.add_documents(ARTICLES_INDEX, stories))
+
+
+#: Entries waiting for clean or enrich (lag + pending) above which the upstream stages count
+#: as busy, so the index stage holds small commits back (see group_commit.py).
+UPSTREAM_BUSY_ENTRIES = 64
+_upstream_backlog = 0
+
+
+def upstream_busy() -> bool:
+    return _upstream_backlog >= UPSTREAM_BUSY_ENTRIES
+
+
+async def watch_upstream(every_s: float = 0.25) -> None:
+    """Keep `_upstream_backlog` current: XINFO GROUPS of the clean and enrich inputs."""
+    global _upstream_backlog
+    watched = [(STAGES[stage][0], str(STAGES[stage][1])) for stage in ("clean", "enrich")]
+    while True:
+        try:
+            backlog = 0
+            for stream, group in watched:
+                for info in await redis.xinfo_groups(stream):
+                    name = info["name"].decode() if isinstance(info["name"], bytes) else info["name"]
+                    if name == group:
+                        backlog += int(info.get("lag") or 0) + int(info["pending"])
+            _upstream_backlog = backlog
+        except Exception as exc:  # noqa: BLE001 - advisory only: never hold commits on it
+            _upstream_backlog = 0
+            log.debug("upstream backlog unknown", error=repr(exc)[:200])
+        await asyncio.sleep(every_s)
+
+
+stories_commit = GroupCommit(commit_stories, upstream_busy=upstream_busy,
+                             target_docs=settings.index_batch_size,
+                             max_hold_s=settings.index_hold_max_ms / 1000)
+_watcher: asyncio.Task[None] | None = None
+
+
+async def start_watching_upstream() -> None:
+    global _watcher
+    _watcher = asyncio.create_task(watch_upstream(), name="upstream-backlog")
+
+
+async def stop_background() -> None:
+    if _watcher is not None:
+        _watcher.cancel()
+    stories_commit.close()
 
 
 async def delete_article(deletion: ArticleDeletion) -> None:
@@ -184,6 +235,6 @@ async def on_enriched(batch: list[Any]) -> None:
     await index_articles(pending)
 
 
-app = worker_app(broker, stage="index", on_startup=(apply_index_settings,),
+app = worker_app(broker, stage="index", on_startup=(apply_index_settings, start_watching_upstream),
                  ready_checks=(meilisearch,),
-                 on_shutdown=(meili.aclose,))
+                 on_shutdown=(stop_background, meili.aclose))
