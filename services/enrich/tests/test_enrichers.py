@@ -13,7 +13,7 @@ from newswire_enrich.core import (
 from newswire_enrich.dates import resolve_published_at
 from newswire_enrich.entities import extract_entities
 from newswire_enrich.keywords import stopwords
-from newswire_enrich.language import detect_language, normalise_language
+from newswire_enrich.language import detect_language, normalise_language, plainly_english
 
 RECEIVED = datetime(2014, 6, 26, 9, 30, tzinfo=UTC)  # a Thursday, as in conftest
 
@@ -31,6 +31,30 @@ def test_language_english_german_spanish(bbc):
     assert detect_language(bbc("bbc-business-001")["text"]) == "en"
     assert detect_language(GERMAN) == "de"
     assert detect_language(SPANISH) == "es"
+
+
+# the languages whose function words are closest to English
+DUTCH = ("Het kabinet heeft dinsdag een nieuw plan gepresenteerd om de woningnood aan te pakken. "
+         "Volgens de minister moeten er de komende tien jaar ongeveer een miljoen huizen bij "
+         "komen, vooral in de grote steden en in de regio rond Utrecht.")
+DANISH = ("Regeringen har i dag fremlagt et nyt forslag om at styrke den kollektive trafik i hele "
+          "landet. Ifølge transportministeren skal der bruges flere milliarder kroner på nye tog "
+          "og busser i de kommende år, især uden for de store byer.")
+FRENCH = ("Le gouvernement a présenté mardi un projet de loi pour réformer le système des "
+          "retraites. Selon le ministre, il s'agit de garantir l'équilibre financier du régime "
+          "d'ici à la fin de la décennie, malgré l'opposition des syndicats.")
+
+
+def test_plain_english_skips_lingua_other_languages_do_not(bbc):
+    lead = bbc("bbc-business-001")["text"][:400]
+    assert plainly_english(lead)
+    for text, code in ((GERMAN, "de"), (SPANISH, "es"), (DUTCH, "nl"), (DANISH, "da"),
+                       (FRENCH, "fr")):
+        assert not plainly_english(text)
+        assert detect_language(text) == code
+    # too short to judge by stop words: lingua decides
+    assert not plainly_english("The market is up")
+    assert detect_language("The market is up and the pound is down") == "en"
 
 
 def test_publisher_language_wins_and_is_normalised(bbc, make):
