@@ -22,7 +22,7 @@ Pipeline "spacy" uses an installed statistical spaCy model for step 1-2 and the 
 
 import json
 import re
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -230,7 +230,11 @@ def _mentions(text: str) -> tuple[list[Mention], set[str], Counter]:
             first_word += 1
         while i < n:
             tok = toks[i]
-            based = _BASED.match(tok)
+            c = tok[0]
+            if not c.isupper() and "-" not in tok:  # most tokens: cheap test first
+                i += 1
+                continue
+            based = _BASED.match(tok) if "-" in tok else None
             if based:
                 stem = based.group(1)
                 hit = None if stem in BLOCK else (
@@ -243,8 +247,7 @@ def _mentions(text: str) -> tuple[list[Mention], set[str], Counter]:
                                             next="-"))
                 i += 1
                 continue
-            c = tok[0]
-            if not c.isupper() and not (c.islower() and "-" in tok and _DASH_PARTICLE.match(tok)):
+            if not c.isupper() and not (c.islower() and _DASH_PARTICLE.match(tok)):
                 i += 1
                 continue
             start = i
@@ -252,7 +255,7 @@ def _mentions(text: str) -> tuple[list[Mention], set[str], Counter]:
             j = i + 1
             while j < n:
                 t = toks[j]
-                if _BASED.match(t):
+                if "-" in t and _BASED.match(t):
                     break
                 if _is_cap(t) and not t.isdigit() or t.lower() in PARTICLES and j + 1 < n and _is_cap(toks[j + 1]) or (t in CONNECTORS and j + 1 < n and _is_cap(toks[j + 1])
                       and not span[-1].endswith(("'s", "’s"))) or t[:1].isdigit() and len(span) and span[-1] in {"G", "Channel", "Radio"}:
@@ -467,39 +470,44 @@ _COUNTRY_KEYS = frozenset(_key(n) for c, a in _COUNTRY_ALIASES.items() for n in 
 
 
 def merge_mentions(mentions: list[Mention]) -> list[Entity]:
-    groups: dict[tuple[str, str], list[str]] = defaultdict(list)   # (key, type) -> surfaces
-    votes: dict[str, Counter] = defaultdict(Counter)
+    groups: dict[tuple[str, str], list[str]] = {}   # (key, type) -> surfaces
+    votes: dict[str, dict[str, int]] = {}            # key -> type -> votes
     for m in mentions:
         if m.type:
-            votes[_key(m.name)][m.type] += 2 if m.strong else 1
+            v = votes.setdefault(_key(m.name), {})
+            v[m.type] = v.get(m.type, 0) + (2 if m.strong else 1)
     persons = [m.name for m in mentions if m.type == PERSON and len(m.name.split()) > 1]
     persons = sorted(set(persons), key=lambda n: -len(n))
     person_parts = [(full, _person_parts(full)) for full in persons]
     orgs_long = {m.name for m in mentions if m.type == ORG and len(m.name.split()) > 1}
 
-    def resolve(m: Mention) -> tuple[str, str] | None:
-        key = _key(m.name)
-        type_ = votes[key].most_common(1)[0][0] if votes.get(key) else m.type
-        parts = _person_parts(m.name)
+    def resolve(name: str, m_type: str | None, strong: bool) -> tuple[str, str] | None:
+        key = _key(name)
+        v = votes.get(key)
+        type_ = max(v, key=v.__getitem__) if v else m_type  # first of the most voted
+        parts = _person_parts(name)
         # partial person names: "al-Maliki", "Maliki", "Henry" -> full name
-        if type_ in (PERSON, None) or (len(parts) == 1 and not m.strong) or \
+        if type_ in (PERSON, None) or (len(parts) == 1 and not strong) or \
                 (len(parts) == 1 and type_ == PLACE and key not in _COUNTRY_KEYS):
             for full, fparts in person_parts:
-                if full != m.name and parts and len(parts) < len(fparts) and \
+                if full != name and parts and len(parts) < len(fparts) and \
                         all(p in fparts for p in parts):
                     return full, PERSON
-        if type_ == ORG and _ACRONYM.match(m.name):
+        if type_ == ORG and _ACRONYM.match(name):
             for long in orgs_long:
-                if _initials(long) == m.name.rstrip("s"):
+                if _initials(long) == name.rstrip("s"):
                     return long, ORG
         if type_ is None:
             return None
-        return m.name, type_
+        return name, type_
 
+    resolved: dict[tuple[str, str | None, bool], tuple[str, str] | None] = {}
     for m in mentions:
-        r = resolve(m)
+        # a name recurs in a story: resolve each (name, type, strong) once
+        mk = (m.name, m.type, m.strong)
+        r = resolved[mk] if mk in resolved else resolved.setdefault(mk, resolve(*mk))
         if r:
-            groups[(_key(r[0]), r[1])].append(r[0])
+            groups.setdefault((_key(r[0]), r[1]), []).append(r[0])
     entities = []
     for (_key_, type_), surfaces in groups.items():
         counts = Counter(surfaces)
