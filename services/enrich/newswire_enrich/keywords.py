@@ -33,10 +33,14 @@ def stopwords(language: str | None) -> frozenset[str]:
     return frozenset(w.lower() for w in words)
 
 
-@lru_cache(maxsize=32768)
+#: token -> _word(token); a plain dict (cleared when full) is cheaper per hit than lru_cache
+_WORD_CACHE: dict[str, tuple[str, bool] | None] = {}
+_WORD_CACHE_MAX = 50_000
+
+
 def _word(tok: str) -> tuple[str, bool] | None:
     """(lower-cased word without a possessive, starts upper-case) for a token; None for a
-    number or punctuation, which ends a chunk. Cached: news vocabulary repeats a lot."""
+    number or punctuation, which ends a chunk."""
     c = tok[0]
     if c.isdigit() or (not c.isalpha() and _PUNCT.match(tok)):
         return None
@@ -46,6 +50,20 @@ def _word(tok: str) -> tuple[str, bool] | None:
     if low.endswith(("'s", "’s")):
         low = low[:-2]
     return low, c.isupper()
+
+
+def _words(toks: list[str]) -> list[tuple[str, bool] | None]:
+    """_word of each token, cached: news vocabulary repeats a lot."""
+    cache = _WORD_CACHE
+    if len(cache) > _WORD_CACHE_MAX:
+        cache.clear()
+    out = []
+    for tok in toks:
+        try:
+            out.append(cache[tok])
+        except KeyError:
+            out.append(cache.setdefault(tok, _word(tok)))
+    return out
 
 
 def extract_keywords(text: str, language: str | None = "en", top: int = 8,
@@ -58,14 +76,13 @@ def extract_keywords(text: str, language: str | None = "en", top: int = 8,
     sent_ids: dict[str, list[int]] = {}
     pairs: dict[tuple[str, str], int] = {}  # neighbouring words in a chunk, stop words too
     chunks: list[list[str]] = []  # lower-cased runs of words between punctuation and numbers
-    word, findall = _word, _TOKEN.findall
+    findall = _TOKEN.findall
 
     for s_idx, sentence in enumerate(sentences):
         chunk: list[str] = []
         prev: str | None = None
         first = True
-        for tok in findall(sentence):
-            w = word(tok)
+        for w in _words(findall(sentence)):
             if w is None:
                 if chunk:
                     chunks.append(chunk)
@@ -126,9 +143,12 @@ def extract_keywords(text: str, language: str | None = "en", top: int = 8,
     cand_tf: dict[tuple[str, ...], int] = {}
     for words in chunks:
         n = len(words)
-        for i in range(n):
-            key: tuple[str, ...] = ()
-            for j in range(i, min(i + max_ngram, n)):
+        for i, w in enumerate(words):
+            if w not in score:
+                continue
+            key: tuple[str, ...] = (w,)
+            cand_tf[key] = cand_tf.get(key, 0) + 1
+            for j in range(i + 1, min(i + max_ngram, n)):
                 w = words[j]
                 if w not in score:
                     break
