@@ -30,6 +30,7 @@ from pathlib import Path
 
 from newswire_common.contracts import Entity
 
+from . import settings as _settings
 from .keywords import stopwords
 
 PERSON, ORG, PLACE = "person", "organization", "place"
@@ -60,9 +61,17 @@ _NON_WORD = re.compile(r"[^\w]+")
 _LOWER_WORDS = re.compile(r"(?<![\w'’-])[a-z][\w'’-]*")
 
 
-@lru_cache(maxsize=65536)
+_KEYS: dict[str, str] = {}  # name -> _key(name); a plain dict is cheaper per hit than lru_cache
+
+
 def _key(name: str) -> str:
-    return _NON_WORD.sub(" ", name.casefold()).strip()
+    try:
+        return _KEYS[name]
+    except KeyError:
+        if len(_KEYS) > 100_000:
+            _KEYS.clear()
+        key = _KEYS[name] = _NON_WORD.sub(" ", name.casefold()).strip()
+        return key
 
 
 @dataclass
@@ -70,6 +79,9 @@ class Gazetteer:
     types: dict[str, str] = field(default_factory=dict)      # key -> type
     display: dict[str, str] = field(default_factory=dict)    # key -> canonical display name
     max_tokens: int = 1
+    #: name -> get(name): the same names recur in every story
+    _hits: dict[str, tuple[str, str] | None] = field(default_factory=dict, init=False,
+                                                     repr=False)
 
     def add(self, name: str, type_: str, canonical: str | None = None,
             override: bool = False) -> None:
@@ -79,12 +91,19 @@ class Gazetteer:
         self.types[key] = type_
         self.display[key] = canonical or name
         self.max_tokens = max(self.max_tokens, len(key.split()))
+        self._hits.clear()
 
     def get(self, name: str) -> tuple[str, str] | None:
+        try:
+            return self._hits[name]
+        except KeyError:
+            pass
+        if len(self._hits) > 100_000:
+            self._hits.clear()
         key = _key(name)
-        if key in self.types:
-            return self.types[key], self.display[key]
-        return None
+        hit = (self.types[key], self.display[key]) if key in self.types else None
+        self._hits[name] = hit
+        return hit
 
 
 _COUNTRY_ALIASES = {
@@ -353,7 +372,9 @@ class RuleExtractor:
                         o.type = next(iter(known))
             return out
         # 3. personal titles: split after the last title word
-        title_at = max((k for k, t in enumerate(tokens) if t.rstrip(".") in TITLES), default=-1)
+        title_at = len(tokens) - 1  # the last title word, else -1
+        while title_at >= 0 and tokens[title_at].rstrip(".") not in TITLES:
+            title_at -= 1
         if title_at >= 0:
             rest = tokens[title_at + 1:]
             head = tokens[:title_at]
@@ -510,7 +531,9 @@ def merge_mentions(mentions: list[Mention]) -> list[Entity]:
             groups.setdefault((_key(r[0]), r[1]), []).append(r[0])
     entities = []
     for (_key_, type_), surfaces in groups.items():
-        counts = Counter(surfaces)
+        counts: dict[str, int] = {}
+        for surface in surfaces:
+            counts[surface] = counts.get(surface, 0) + 1
         if type_ == PERSON:
             name = max(counts, key=lambda s: (len(s.split()), counts[s]))
         else:
@@ -539,9 +562,7 @@ _SPACY_TYPES = {"PERSON": PERSON, "ORG": ORG, "GPE": PLACE, "LOC": PLACE, "FAC":
 
 def extract_entities(text: str, *, pipeline: str | None = None,
                      language: str | None = "en") -> list[Entity]:
-    from .settings import get_enrich_settings
-
-    s = get_enrich_settings()
+    s = _settings.get_enrich_settings()  # looked up per call: tests swap it
     pipeline = pipeline or s.entity_pipeline
     if language and s.entity_languages and language not in s.entity_languages:
         return []
