@@ -498,9 +498,12 @@ def merge_mentions(mentions: list[Mention]) -> list[Entity]:
             v = votes.setdefault(_key(m.name), {})
             v[m.type] = v.get(m.type, 0) + (2 if m.strong else 1)
     persons = [m.name for m in mentions if m.type == PERSON and len(m.name.split()) > 1]
-    persons = sorted(set(persons), key=lambda n: -len(n))
+    # dicts, not sets: candidates in first-mention order, so ties resolve the same way in
+    # every process (set order follows the per-process string hash seed)
+    persons = sorted(dict.fromkeys(persons), key=lambda n: -len(n))
     person_parts = [(full, _person_parts(full)) for full in persons]
-    orgs_long = {m.name for m in mentions if m.type == ORG and len(m.name.split()) > 1}
+    orgs_long = list(dict.fromkeys(m.name for m in mentions
+                                   if m.type == ORG and len(m.name.split()) > 1))
 
     def resolve(name: str, m_type: str | None, strong: bool) -> tuple[str, str] | None:
         key = _key(name)
