@@ -80,14 +80,20 @@ def signature(text: str, num_perm: int = 128) -> np.ndarray:
     a, b = _permutations(num_perm)
     values = np.multiply.outer(hashes, a)  # wraps modulo 2**64, as datasketch's does
     values += b
-    # x mod (2**61 - 1) without a 64-bit division (the bulk of the cost): x & p plus x >> 61
-    # is below 2p, and min(r, r - p) subtracts p once where r >= p (r - p wraps otherwise)
-    reduced = values & _PRIME
-    values >>= _SHIFT
-    reduced += values
-    np.minimum(reduced, reduced - _PRIME, out=reduced)
-    reduced &= _MAX32
-    return reduced.min(axis=0)
+    values = _mod_prime(values)
+    values &= _MAX32
+    return values.min(axis=0)
+
+
+def _mod_prime(values: np.ndarray) -> np.ndarray:
+    """values % (2**61 - 1) in place, without a 64-bit division (which cost most of the
+    signature): (x & p) + (x >> 61) is below p + 7 and equals x mod p unless it reaches p."""
+    high = values >> _SHIFT
+    values &= _PRIME
+    values += high
+    if (over := values >= _PRIME).any():  # astronomically rare, still exact
+        values[over] -= _PRIME
+    return values
 
 
 def similarity(a: np.ndarray, b: np.ndarray) -> float:
