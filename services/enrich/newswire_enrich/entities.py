@@ -58,7 +58,44 @@ _DASH_PARTICLE = re.compile(r"^(al|el|bin|ibn|abu|abd|ul)-[A-Z]", re.IGNORECASE)
 
 
 _NON_WORD = re.compile(r"[^\w]+")
-_LOWER_WORDS = re.compile(r"(?<![\w'’-])[a-z][\w'’-]*")
+_LOWER_WORD = re.compile(r"[a-z][\w'’-]*")
+
+
+def _in_word(c: str) -> bool:
+    """c in [\\w'’-] (re's \\w is str.isalnum() or "_")."""
+    return c.isalnum() or c in "_'’-"
+
+
+class LowerWords:
+    """`word in LowerWords(text)`: is `word` one of the text's lower-case words, i.e. a whole
+    run of word characters, apostrophes and hyphens that starts with a-z? Answered per word
+    with str.find: a story asks about ~11 words, far fewer than it has."""
+
+    __slots__ = ("answers", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.answers: dict[str, bool] = {}
+
+    def __contains__(self, word: object) -> bool:
+        if not isinstance(word, str):
+            return False
+        found = self.answers.get(word)
+        if found is None:
+            found = self.answers[word] = self._occurs(word)
+        return found
+
+    def _occurs(self, word: str) -> bool:
+        if not _LOWER_WORD.fullmatch(word):
+            return False
+        text, n = self.text, len(word)
+        i = text.find(word)
+        while i >= 0:
+            if (i == 0 or not _in_word(text[i - 1])) and \
+                    (i + n == len(text) or not _in_word(text[i + n])):
+                return True
+            i = text.find(word, i + 1)
+        return False
 
 
 _KEYS: dict[str, str] = {}  # name -> _key(name); a plain dict is cheaper per hit than lru_cache
@@ -237,9 +274,9 @@ class Mention:
     strong: bool = False   # typed from direct evidence, not from shape
 
 
-def _mentions(text: str) -> tuple[list[Mention], set[str], Counter]:
+def _mentions(text: str) -> tuple[list[Mention], LowerWords, Counter]:
     mentions: list[Mention] = []
-    lower_words = set(_LOWER_WORDS.findall(text))
+    lower_words = LowerWords(text)
     midcap: Counter = Counter()
     for sentence in _SENTENCES.split(text):
         toks = _TOKENS.findall(sentence)
@@ -328,11 +365,11 @@ class RuleExtractor:
         self.gaz = gazetteer
         self.stop = stopwords(language)
 
-    def _common(self, word: str, lower_words: set[str]) -> bool:
+    def _common(self, word: str, lower_words: LowerWords) -> bool:
         low = word.lower()
         return low in self.stop or low in lower_words
 
-    def _type_span(self, m: Mention, tokens: list[str], lower_words: set[str],
+    def _type_span(self, m: Mention, tokens: list[str], lower_words: LowerWords,
                    midcap: Counter) -> list[Mention]:
         """Type one run of capitalised tokens; may split it into several mentions."""
         if not tokens:

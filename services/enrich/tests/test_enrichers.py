@@ -11,7 +11,7 @@ from newswire_enrich.core import (
     summarise,
 )
 from newswire_enrich.dates import resolve_published_at
-from newswire_enrich.entities import extract_entities
+from newswire_enrich.entities import LowerWords, extract_entities
 from newswire_enrich.keywords import stopwords
 from newswire_enrich.language import detect_language, normalise_language, plainly_english
 
@@ -71,6 +71,17 @@ def test_publisher_language_wins_and_is_normalised(bbc, make):
 
 def ents(text: str) -> dict[tuple[str, str], int]:
     return {(e.name, e.type): e.count for e in extract_entities(text)}
+
+
+def test_lower_words_are_whole_lower_case_runs():
+    words = LowerWords("The police said the well-known rock'n'roll' band's e.g. lead "
+                       "singer, a naïve café owner, left; x_y and police-led raids.")
+    for word in ("police", "said", "well-known", "rock'n'roll'", "band's", "e", "g", "a",
+                 "naïve", "café", "x_y", "police-led", "raids"):
+        assert word in words, word
+    for word in ("the police", "The", "well", "known", "rock", "band", "e.g", "x", "y",
+                 "polic", "led", "aids", "", "nothere"):
+        assert word not in words, word
 
 
 def test_entities_case_variants_are_one_organisation():
