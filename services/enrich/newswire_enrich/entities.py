@@ -98,16 +98,23 @@ class LowerWords:
         return False
 
 
-_KEYS: dict[str, str] = {}  # name -> _key(name); a plain dict is cheaper per hit than lru_cache
+#: name -> _key(name) for names seen in stories; a plain dict (cleared when full) is cheaper
+#: per hit than lru_cache
+_KEYS: dict[str, str] = {}
+_CACHE_MAX = 20_000
+
+
+def _make_key(name: str) -> str:
+    return _NON_WORD.sub(" ", name.casefold()).strip()
 
 
 def _key(name: str) -> str:
     try:
         return _KEYS[name]
     except KeyError:
-        if len(_KEYS) > 100_000:
+        if len(_KEYS) > _CACHE_MAX:
             _KEYS.clear()
-        key = _KEYS[name] = _NON_WORD.sub(" ", name.casefold()).strip()
+        key = _KEYS[name] = _make_key(name)
         return key
 
 
@@ -122,7 +129,7 @@ class Gazetteer:
 
     def add(self, name: str, type_: str, canonical: str | None = None,
             override: bool = False) -> None:
-        key = _key(name)
+        key = _make_key(name)  # not cached: the gazetteer's ~60,000 names are read once
         if not key or (key in self.types and not override):
             return
         self.types[key] = type_
@@ -135,7 +142,7 @@ class Gazetteer:
             return self._hits[name]
         except KeyError:
             pass
-        if len(self._hits) > 100_000:
+        if len(self._hits) > _CACHE_MAX:
             self._hits.clear()
         key = _key(name)
         hit = (self.types[key], self.display[key]) if key in self.types else None

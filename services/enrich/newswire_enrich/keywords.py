@@ -35,7 +35,7 @@ def stopwords(language: str | None) -> frozenset[str]:
 
 #: token -> _word(token); a plain dict (cleared when full) is cheaper per hit than lru_cache
 _WORD_CACHE: dict[str, tuple[str, bool] | None] = {}
-_WORD_CACHE_MAX = 50_000
+_WORD_CACHE_MAX = 30_000
 
 
 def _word(tok: str) -> tuple[str, bool] | None:
