@@ -269,7 +269,7 @@ def _strip_possessive(tok: str) -> str:
     return tok
 
 
-@dataclass
+@dataclass(slots=True)
 class Mention:
     tokens: list[str]
     sentence_start: bool
