@@ -36,7 +36,8 @@ WORDS_PER_MINUTE = 230
 KEYWORD_CHARS = 3000
 _ABBREV = (r"(?<!\bMr\.)(?<!\bMrs\.)(?<!\bMs\.)(?<!\bDr\.)(?<!\bSt\.)(?<!\bNo\.)"
            r"(?<!\bvs\.)(?<!\b[A-Z]\.)")
-_SENTENCE_END = re.compile(_ABBREV + r"(?<=[.!?])[\"”’]?\s+(?=[\"“‘'A-Z0-9])")
+# the cheap (?<=[.!?]) first: the abbreviation look-behinds then run at sentence ends only
+_SENTENCE_END = re.compile(r"(?<=[.!?])" + _ABBREV + r"[\"”’]?\s+(?=[\"“‘'A-Z0-9])")
 
 
 def extract_keywords(text: str, language: str | None, top: int = 8) -> list[str]:

@@ -10,6 +10,10 @@ pulls in scipy, ~70 MB RSS). The signature is cut into `bands` bands of `rows` r
     {prefix}:of:{id}          -> the original an article was found to duplicate
     {prefix}:seq:{id}         -> first-seen order (INCR {prefix}:counter), kept on redelivery
 
+check_and_add registers the article, reads its bands, adds it to them and stores its signature
+in one Lua script (one round trip); only when the bands hold other articles does a second round
+trip (one MGET) fetch their first-seen numbers, signatures and originals.
+
 A candidate counts only when the estimated Jaccard similarity of the signatures reaches the
 threshold. The article's own id is never a candidate, so a re-delivered article (same id)
 is not its own duplicate, and on redelivery only articles first seen before it count (the
@@ -29,6 +33,7 @@ _WORD = re.compile(r"\w+")
 SHINGLE = 5
 _PRIME = np.uint64((1 << 61) - 1)
 _MAX32 = np.uint64((1 << 32) - 1)
+_SHIFT = np.uint64(61)
 
 
 @lru_cache(maxsize=8)
@@ -61,7 +66,7 @@ def shingles(text: str, size: int = SHINGLE) -> set[str]:
     words = _WORD.findall(text.casefold())
     if len(words) < size:
         return {" ".join(words)} if words else set()
-    return {" ".join(words[i:i + size]) for i in range(len(words) - size + 1)}
+    return set(map(" ".join, zip(*(words[i:] for i in range(size)))))  # consecutive words
 
 
 def signature(text: str, num_perm: int = 128) -> np.ndarray:
@@ -70,19 +75,65 @@ def signature(text: str, num_perm: int = 128) -> np.ndarray:
     grams = shingles(text)
     if not grams:
         return np.full(num_perm, _MAX32, dtype=np.uint64)
-    hashes = np.fromiter((zlib.crc32(g.encode()) for g in grams), dtype=np.uint64,
+    hashes = np.fromiter(map(zlib.crc32, map(str.encode, grams)), dtype=np.uint64,
                          count=len(grams))
     a, b = _permutations(num_perm)
-    values = (np.outer(hashes, a) + b) % _PRIME & _MAX32
-    return values.min(axis=0).astype(np.uint64)
+    values = np.multiply.outer(hashes, a)  # wraps modulo 2**64, as datasketch's does
+    values += b
+    values = _mod_prime(values)
+    values &= _MAX32
+    return values.min(axis=0)
+
+
+def _mod_prime(values: np.ndarray) -> np.ndarray:
+    """values % (2**61 - 1) in place, without a 64-bit division (which cost most of the
+    signature): (x & p) + (x >> 61) is below p + 7 and equals x mod p unless it reaches p."""
+    high = values >> _SHIFT
+    values &= _PRIME
+    values += high
+    if (over := values >= _PRIME).any():  # astronomically rare, still exact
+        values[over] -= _PRIME
+    return values
 
 
 def similarity(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.count_nonzero(a == b)) / len(a)
 
 
+#: check_and_add's one round trip: register the article's first-seen number (kept on
+#: redelivery), collect the other ids in its bands, add it to its bands and store its signature.
+#: KEYS: seq:{id}, counter, sig:{id}, then the band keys; ARGV: id, signature bytes.
+_CHECK_AND_ADD = """
+local seq = redis.call('GET', KEYS[1])
+if not seq then
+  seq = redis.call('INCR', KEYS[2])
+  redis.call('SET', KEYS[1], seq)
+end
+local out, seen = {tostring(seq)}, {}
+for i = 4, #KEYS do
+  for _, member in ipairs(redis.call('SMEMBERS', KEYS[i])) do
+    if member ~= ARGV[1] and not seen[member] then
+      seen[member] = true
+      out[#out + 1] = member
+    end
+  end
+  redis.call('SADD', KEYS[i], ARGV[1])
+end
+redis.call('SET', KEYS[3], ARGV[2])
+return out
+"""
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
 class NearDuplicateIndex:
-    """Find and remember near-duplicate articles in Redis."""
+    """Find and remember near-duplicate articles in Redis.
+
+    check_and_add costs one round trip (a Lua script) for an article with no other article in
+    its bands, the usual case, and two or three when there are candidates to compare.
+    """
 
     def __init__(self, redis: Redis, *, threshold: float = 0.8, num_perm: int = 128,
                  prefix: str = "newswire:dedup") -> None:
@@ -91,6 +142,7 @@ class NearDuplicateIndex:
         self.num_perm = num_perm
         self.prefix = prefix
         self.bands, self.rows = _bands(threshold, num_perm)
+        self._check_and_add = redis.register_script(_CHECK_AND_ADD)
 
     def _band_keys(self, sig: np.ndarray) -> list[str]:
         keys = []
@@ -99,57 +151,52 @@ class NearDuplicateIndex:
             keys.append(f"{self.prefix}:b:{b}:{hashlib.blake2b(chunk, digest_size=8).hexdigest()}")
         return keys
 
-    async def _seq(self, article_id: str) -> int | None:
-        value = await self.redis.get(f"{self.prefix}:seq:{article_id}")
-        return int(value) if value is not None else None
-
-    async def _register(self, article_id: str) -> int:
-        """The article's first-seen sequence number (kept on redelivery)."""
-        seq = await self._seq(article_id)
-        if seq is None:
-            number = await self.redis.incr(f"{self.prefix}:counter")
-            await self.redis.set(f"{self.prefix}:seq:{article_id}", number, nx=True)
-            seq = await self._seq(article_id)
-        return int(seq)
+    async def _best(self, article_id: str, own_seq: int | None, candidates: list[str],
+                    sig: np.ndarray) -> str | None:
+        """The first original among `candidates` (other ids sharing a band) that is similar
+        enough and, when `own_seq` is known, was first seen before the article."""
+        if not candidates:
+            return None
+        candidates = sorted(candidates)
+        k = len(candidates)
+        values = await self.redis.mget(
+            [f"{self.prefix}:seq:{c}" for c in candidates]
+            + [f"{self.prefix}:sig:{c}" for c in candidates]
+            + [f"{self.prefix}:of:{c}" for c in candidates])
+        seqs, sigs, originals = values[:k], values[k:2 * k], values[2 * k:]
+        best, best_sim = None, 0.0
+        for i, cand in enumerate(candidates):
+            if own_seq is not None and (seqs[i] is None or int(seqs[i]) >= own_seq):
+                continue  # first seen after this article: never its original
+            if sigs[i] is None:
+                continue
+            sim = similarity(sig, np.frombuffer(sigs[i], dtype=np.uint64))
+            if sim >= self.threshold and sim > best_sim:
+                best, best_sim = i, sim
+        if best is None:
+            return None
+        original = originals[best]
+        if original is not None and _text(original) != article_id:
+            return _text(original)  # a copy of a copy: report the first original
+        return candidates[best]
 
     async def find(self, article_id: str, text: str,
                    sig: np.ndarray | None = None) -> str | None:
-        """Id of an article stored before this one whose text is nearly the same, else None.
+        """Id of an article stored before this one whose text is nearly the same, else None;
+        read-only.
 
         For an article already seen (a redelivery) only articles first seen before it count,
         so re-processing the original never reports a later copy.
         """
         sig = signature(text, self.num_perm) if sig is None else sig
         async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.get(f"{self.prefix}:seq:{article_id}")
             for key in self._band_keys(sig):
                 pipe.smembers(key)
-            members = await pipe.execute()
-        candidates = sorted({m.decode() if isinstance(m, bytes) else m
-                             for group in members for m in group} - {article_id})
-        if not candidates:
-            return None
-        own_seq = await self._seq(article_id)
-        if own_seq is not None:
-            seqs = await self.redis.mget([f"{self.prefix}:seq:{c}" for c in candidates])
-            candidates = [c for c, q in zip(candidates, seqs) if q is not None and int(q) < own_seq]
-            if not candidates:
-                return None
-        stored = await self.redis.mget([f"{self.prefix}:sig:{c}" for c in candidates])
-        best, best_sim = None, 0.0
-        for cand, raw in zip(candidates, stored):
-            if raw is None:
-                continue
-            sim = similarity(sig, np.frombuffer(raw, dtype=np.uint64))
-            if sim >= self.threshold and sim > best_sim:
-                best, best_sim = cand, sim
-        if best is None:
-            return None
-        original = await self.redis.get(f"{self.prefix}:of:{best}")
-        if original is not None:
-            original = original.decode() if isinstance(original, bytes) else original
-            if original != article_id:
-                return original
-        return best
+            own_seq, *members = await pipe.execute()
+        candidates = {_text(m) for group in members for m in group} - {article_id}
+        return await self._best(article_id, None if own_seq is None else int(own_seq),
+                                list(candidates), sig)
 
     async def add(self, article_id: str, text: str, sig: np.ndarray | None = None,
                   duplicate_of: str | None = None) -> None:
@@ -163,11 +210,16 @@ class NearDuplicateIndex:
             await pipe.execute()
 
     async def check_and_add(self, article_id: str, text: str) -> str | None:
-        """Find a near duplicate of the article, then remember the article; idempotent."""
+        """Find a near duplicate of the article and remember the article; idempotent."""
         sig = signature(text, self.num_perm)
-        await self._register(article_id)
-        found = await self.find(article_id, text, sig)
-        await self.add(article_id, text, sig, duplicate_of=found)
+        p = self.prefix
+        own_seq, *candidates = await self._check_and_add(
+            keys=[f"{p}:seq:{article_id}", f"{p}:counter", f"{p}:sig:{article_id}",
+                  *self._band_keys(sig)],
+            args=[article_id, sig.tobytes()])
+        found = await self._best(article_id, int(own_seq), [_text(c) for c in candidates], sig)
+        if found:
+            await self.redis.set(f"{p}:of:{article_id}", found)
         return found
 
 

@@ -22,7 +22,7 @@ Pipeline "spacy" uses an installed statistical spaCy model for step 1-2 and the 
 
 import json
 import re
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -30,6 +30,7 @@ from pathlib import Path
 
 from newswire_common.contracts import Entity
 
+from . import settings as _settings
 from .keywords import stopwords
 
 PERSON, ORG, PLACE = "person", "organization", "place"
@@ -57,12 +58,64 @@ _DASH_PARTICLE = re.compile(r"^(al|el|bin|ibn|abu|abd|ul)-[A-Z]", re.IGNORECASE)
 
 
 _NON_WORD = re.compile(r"[^\w]+")
-_LOWER_WORDS = re.compile(r"(?<![\w'’-])[a-z][\w'’-]*")
+_LOWER_WORD = re.compile(r"[a-z][\w'’-]*")
 
 
-@lru_cache(maxsize=65536)
-def _key(name: str) -> str:
+def _in_word(c: str) -> bool:
+    """c in [\\w'’-] (re's \\w is str.isalnum() or "_")."""
+    return c.isalnum() or c in "_'’-"
+
+
+class LowerWords:
+    """`word in LowerWords(text)`: is `word` one of the text's lower-case words, i.e. a whole
+    run of word characters, apostrophes and hyphens that starts with a-z? Answered per word
+    with str.find: a story asks about ~11 words, far fewer than it has."""
+
+    __slots__ = ("answers", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.answers: dict[str, bool] = {}
+
+    def __contains__(self, word: object) -> bool:
+        if not isinstance(word, str):
+            return False
+        found = self.answers.get(word)
+        if found is None:
+            found = self.answers[word] = self._occurs(word)
+        return found
+
+    def _occurs(self, word: str) -> bool:
+        if not _LOWER_WORD.fullmatch(word):
+            return False
+        text, n = self.text, len(word)
+        i = text.find(word)
+        while i >= 0:
+            if (i == 0 or not _in_word(text[i - 1])) and \
+                    (i + n == len(text) or not _in_word(text[i + n])):
+                return True
+            i = text.find(word, i + 1)
+        return False
+
+
+#: name -> _key(name) for names seen in stories; a plain dict (cleared when full) is cheaper
+#: per hit than lru_cache
+_KEYS: dict[str, str] = {}
+_CACHE_MAX = 20_000
+
+
+def _make_key(name: str) -> str:
     return _NON_WORD.sub(" ", name.casefold()).strip()
+
+
+def _key(name: str) -> str:
+    try:
+        return _KEYS[name]
+    except KeyError:
+        if len(_KEYS) > _CACHE_MAX:
+            _KEYS.clear()
+        key = _KEYS[name] = _make_key(name)
+        return key
 
 
 @dataclass
@@ -70,21 +123,31 @@ class Gazetteer:
     types: dict[str, str] = field(default_factory=dict)      # key -> type
     display: dict[str, str] = field(default_factory=dict)    # key -> canonical display name
     max_tokens: int = 1
+    #: name -> get(name): the same names recur in every story
+    _hits: dict[str, tuple[str, str] | None] = field(default_factory=dict, init=False,
+                                                     repr=False)
 
     def add(self, name: str, type_: str, canonical: str | None = None,
             override: bool = False) -> None:
-        key = _key(name)
+        key = _make_key(name)  # not cached: the gazetteer's ~60,000 names are read once
         if not key or (key in self.types and not override):
             return
         self.types[key] = type_
         self.display[key] = canonical or name
         self.max_tokens = max(self.max_tokens, len(key.split()))
+        self._hits.clear()
 
     def get(self, name: str) -> tuple[str, str] | None:
+        try:
+            return self._hits[name]
+        except KeyError:
+            pass
+        if len(self._hits) > _CACHE_MAX:
+            self._hits.clear()
         key = _key(name)
-        if key in self.types:
-            return self.types[key], self.display[key]
-        return None
+        hit = (self.types[key], self.display[key]) if key in self.types else None
+        self._hits[name] = hit
+        return hit
 
 
 _COUNTRY_ALIASES = {
@@ -206,7 +269,7 @@ def _strip_possessive(tok: str) -> str:
     return tok
 
 
-@dataclass
+@dataclass(slots=True)
 class Mention:
     tokens: list[str]
     sentence_start: bool
@@ -218,9 +281,9 @@ class Mention:
     strong: bool = False   # typed from direct evidence, not from shape
 
 
-def _mentions(text: str) -> tuple[list[Mention], set[str], Counter]:
+def _mentions(text: str) -> tuple[list[Mention], LowerWords, Counter]:
     mentions: list[Mention] = []
-    lower_words = set(_LOWER_WORDS.findall(text))
+    lower_words = LowerWords(text)
     midcap: Counter = Counter()
     for sentence in _SENTENCES.split(text):
         toks = _TOKENS.findall(sentence)
@@ -230,7 +293,11 @@ def _mentions(text: str) -> tuple[list[Mention], set[str], Counter]:
             first_word += 1
         while i < n:
             tok = toks[i]
-            based = _BASED.match(tok)
+            c = tok[0]
+            if not c.isupper() and "-" not in tok:  # most tokens: cheap test first
+                i += 1
+                continue
+            based = _BASED.match(tok) if "-" in tok else None
             if based:
                 stem = based.group(1)
                 hit = None if stem in BLOCK else (
@@ -243,8 +310,7 @@ def _mentions(text: str) -> tuple[list[Mention], set[str], Counter]:
                                             next="-"))
                 i += 1
                 continue
-            c = tok[0]
-            if not c.isupper() and not (c.islower() and "-" in tok and _DASH_PARTICLE.match(tok)):
+            if not c.isupper() and not (c.islower() and _DASH_PARTICLE.match(tok)):
                 i += 1
                 continue
             start = i
@@ -252,7 +318,7 @@ def _mentions(text: str) -> tuple[list[Mention], set[str], Counter]:
             j = i + 1
             while j < n:
                 t = toks[j]
-                if _BASED.match(t):
+                if "-" in t and _BASED.match(t):
                     break
                 if _is_cap(t) and not t.isdigit() or t.lower() in PARTICLES and j + 1 < n and _is_cap(toks[j + 1]) or (t in CONNECTORS and j + 1 < n and _is_cap(toks[j + 1])
                       and not span[-1].endswith(("'s", "’s"))) or t[:1].isdigit() and len(span) and span[-1] in {"G", "Channel", "Radio"}:
@@ -306,11 +372,11 @@ class RuleExtractor:
         self.gaz = gazetteer
         self.stop = stopwords(language)
 
-    def _common(self, word: str, lower_words: set[str]) -> bool:
+    def _common(self, word: str, lower_words: LowerWords) -> bool:
         low = word.lower()
         return low in self.stop or low in lower_words
 
-    def _type_span(self, m: Mention, tokens: list[str], lower_words: set[str],
+    def _type_span(self, m: Mention, tokens: list[str], lower_words: LowerWords,
                    midcap: Counter) -> list[Mention]:
         """Type one run of capitalised tokens; may split it into several mentions."""
         if not tokens:
@@ -350,7 +416,9 @@ class RuleExtractor:
                         o.type = next(iter(known))
             return out
         # 3. personal titles: split after the last title word
-        title_at = max((k for k, t in enumerate(tokens) if t.rstrip(".") in TITLES), default=-1)
+        title_at = len(tokens) - 1  # the last title word, else -1
+        while title_at >= 0 and tokens[title_at].rstrip(".") not in TITLES:
+            title_at -= 1
         if title_at >= 0:
             rest = tokens[title_at + 1:]
             head = tokens[:title_at]
@@ -467,42 +535,52 @@ _COUNTRY_KEYS = frozenset(_key(n) for c, a in _COUNTRY_ALIASES.items() for n in 
 
 
 def merge_mentions(mentions: list[Mention]) -> list[Entity]:
-    groups: dict[tuple[str, str], list[str]] = defaultdict(list)   # (key, type) -> surfaces
-    votes: dict[str, Counter] = defaultdict(Counter)
+    groups: dict[tuple[str, str], list[str]] = {}   # (key, type) -> surfaces
+    votes: dict[str, dict[str, int]] = {}            # key -> type -> votes
     for m in mentions:
         if m.type:
-            votes[_key(m.name)][m.type] += 2 if m.strong else 1
+            v = votes.setdefault(_key(m.name), {})
+            v[m.type] = v.get(m.type, 0) + (2 if m.strong else 1)
     persons = [m.name for m in mentions if m.type == PERSON and len(m.name.split()) > 1]
-    persons = sorted(set(persons), key=lambda n: -len(n))
+    # dicts, not sets: candidates in first-mention order, so ties resolve the same way in
+    # every process (set order follows the per-process string hash seed)
+    persons = sorted(dict.fromkeys(persons), key=lambda n: -len(n))
     person_parts = [(full, _person_parts(full)) for full in persons]
-    orgs_long = {m.name for m in mentions if m.type == ORG and len(m.name.split()) > 1}
+    orgs_long = list(dict.fromkeys(m.name for m in mentions
+                                   if m.type == ORG and len(m.name.split()) > 1))
 
-    def resolve(m: Mention) -> tuple[str, str] | None:
-        key = _key(m.name)
-        type_ = votes[key].most_common(1)[0][0] if votes.get(key) else m.type
-        parts = _person_parts(m.name)
+    def resolve(name: str, m_type: str | None, strong: bool) -> tuple[str, str] | None:
+        key = _key(name)
+        v = votes.get(key)
+        type_ = max(v, key=v.__getitem__) if v else m_type  # first of the most voted
+        parts = _person_parts(name)
         # partial person names: "al-Maliki", "Maliki", "Henry" -> full name
-        if type_ in (PERSON, None) or (len(parts) == 1 and not m.strong) or \
+        if type_ in (PERSON, None) or (len(parts) == 1 and not strong) or \
                 (len(parts) == 1 and type_ == PLACE and key not in _COUNTRY_KEYS):
             for full, fparts in person_parts:
-                if full != m.name and parts and len(parts) < len(fparts) and \
+                if full != name and parts and len(parts) < len(fparts) and \
                         all(p in fparts for p in parts):
                     return full, PERSON
-        if type_ == ORG and _ACRONYM.match(m.name):
+        if type_ == ORG and _ACRONYM.match(name):
             for long in orgs_long:
-                if _initials(long) == m.name.rstrip("s"):
+                if _initials(long) == name.rstrip("s"):
                     return long, ORG
         if type_ is None:
             return None
-        return m.name, type_
+        return name, type_
 
+    resolved: dict[tuple[str, str | None, bool], tuple[str, str] | None] = {}
     for m in mentions:
-        r = resolve(m)
+        # a name recurs in a story: resolve each (name, type, strong) once
+        mk = (m.name, m.type, m.strong)
+        r = resolved[mk] if mk in resolved else resolved.setdefault(mk, resolve(*mk))
         if r:
-            groups[(_key(r[0]), r[1])].append(r[0])
+            groups.setdefault((_key(r[0]), r[1]), []).append(r[0])
     entities = []
     for (_key_, type_), surfaces in groups.items():
-        counts = Counter(surfaces)
+        counts: dict[str, int] = {}
+        for surface in surfaces:
+            counts[surface] = counts.get(surface, 0) + 1
         if type_ == PERSON:
             name = max(counts, key=lambda s: (len(s.split()), counts[s]))
         else:
@@ -531,9 +609,7 @@ _SPACY_TYPES = {"PERSON": PERSON, "ORG": ORG, "GPE": PLACE, "LOC": PLACE, "FAC":
 
 def extract_entities(text: str, *, pipeline: str | None = None,
                      language: str | None = "en") -> list[Entity]:
-    from .settings import get_enrich_settings
-
-    s = get_enrich_settings()
+    s = _settings.get_enrich_settings()  # looked up per call: tests swap it
     pipeline = pipeline or s.entity_pipeline
     if language and s.entity_languages and language not in s.entity_languages:
         return []

@@ -7,6 +7,7 @@ sentence chunk with no stop word and no digits; a candidate
 is dropped when its words are a subset or superset of a better one. Lower score = better.
 """
 
+import heapq
 import importlib.util
 import math
 import re
@@ -32,44 +33,76 @@ def stopwords(language: str | None) -> frozenset[str]:
     return frozenset(w.lower() for w in words)
 
 
+#: token -> _word(token); a plain dict (cleared when full) is cheaper per hit than lru_cache
+_WORD_CACHE: dict[str, tuple[str, bool] | None] = {}
+_WORD_CACHE_MAX = 30_000
+
+
+def _word(tok: str) -> tuple[str, bool] | None:
+    """(lower-cased word without a possessive, starts upper-case) for a token; None for a
+    number or punctuation, which ends a chunk."""
+    c = tok[0]
+    if c.isdigit() or (not c.isalpha() and _PUNCT.match(tok)):
+        return None
+    if tok[-1] in "'’":
+        tok = tok.rstrip("'’")
+    low = tok.lower()
+    if low.endswith(("'s", "’s")):
+        low = low[:-2]
+    return low, c.isupper()
+
+
+def _words(toks: list[str]) -> list[tuple[str, bool] | None]:
+    """_word of each token, cached: news vocabulary repeats a lot."""
+    cache = _WORD_CACHE
+    if len(cache) > _WORD_CACHE_MAX:
+        cache.clear()
+    out = []
+    for tok in toks:
+        try:
+            out.append(cache[tok])
+        except KeyError:
+            out.append(cache.setdefault(tok, _word(tok)))
+    return out
+
+
 def extract_keywords(text: str, language: str | None = "en", top: int = 8,
                      max_ngram: int = 3) -> list[str]:
     stop = stopwords(language)
     sentences = [s for s in _SENT.split(text) if s.strip()]
+    # statistics of the candidate words only (no stop words, no single letters)
     tf: dict[str, int] = {}
     tf_upper: dict[str, int] = {}
     sent_ids: dict[str, list[int]] = {}
-    pairs: dict[tuple[str, str], int] = {}
+    pairs: dict[tuple[str, str], int] = {}  # neighbouring words in a chunk, stop words too
     chunks: list[list[str]] = []  # lower-cased runs of words between punctuation and numbers
-    is_punct = _PUNCT.match
+    findall = _TOKEN.findall
 
     for s_idx, sentence in enumerate(sentences):
         chunk: list[str] = []
         prev: str | None = None
-        for pos, tok in enumerate(_TOKEN.findall(sentence)):
-            c = tok[0]
-            if c.isdigit() or (not c.isalpha() and is_punct(tok)):
+        first = True
+        for w in _words(findall(sentence)):
+            if w is None:
                 if chunk:
                     chunks.append(chunk)
-                chunk, prev = [], None
+                    chunk = []
+                prev, first = None, False
                 continue
-            if tok[-1] in "'’":
-                tok = tok.rstrip("'’")
-            low = tok.lower()
-            if low.endswith(("'s", "’s")):
-                low, tok = low[:-2], tok[:-2]
-            tf[low] = tf.get(low, 0) + 1
-            ids = sent_ids.get(low)
-            if ids is None:
-                sent_ids[low] = [s_idx]
-            else:
-                ids.append(s_idx)
-            if pos > 0 and c.isupper():  # capitalised (or an acronym) inside a sentence
-                tf_upper[low] = tf_upper.get(low, 0) + 1
+            low = w[0]
+            if low not in stop and len(low) > 1:
+                tf[low] = tf.get(low, 0) + 1
+                ids = sent_ids.get(low)
+                if ids is None:
+                    sent_ids[low] = [s_idx]
+                else:
+                    ids.append(s_idx)
+                if w[1] and not first:  # capitalised (or an acronym) inside a sentence
+                    tf_upper[low] = tf_upper.get(low, 0) + 1
             if prev is not None:
                 key = (prev, low)
                 pairs[key] = pairs.get(key, 0) + 1
-            prev = low
+            prev, first = low, False
             chunk.append(low)
         if chunk:
             chunks.append(chunk)
@@ -80,25 +113,24 @@ def extract_keywords(text: str, language: str | None = "en", top: int = 8,
     r_distinct: dict[str, int] = {}
     r_total: dict[str, int] = {}
     for (a_, b_), n in pairs.items():
-        l_distinct[b_] = l_distinct.get(b_, 0) + 1
-        l_total[b_] = l_total.get(b_, 0) + n
-        r_distinct[a_] = r_distinct.get(a_, 0) + 1
-        r_total[a_] = r_total.get(a_, 0) + n
+        if b_ in tf:
+            l_distinct[b_] = l_distinct.get(b_, 0) + 1
+            l_total[b_] = l_total.get(b_, 0) + n
+        if a_ in tf:
+            r_distinct[a_] = r_distinct.get(a_, 0) + 1
+            r_total[a_] = r_total.get(a_, 0) + n
 
-    valid = [t for t in tf if t not in stop and len(t) > 1]
-    if not valid:
-        return []
-    counts = [tf[t] for t in valid]
+    counts = list(tf.values())
     mean = sum(counts) / len(counts)
     std = math.sqrt(sum((c - mean) ** 2 for c in counts) / len(counts))
     max_tf = max(counts)
     n_sent = max(1, len(sentences))
+    log = math.log
     score: dict[str, float] = {}
-    for t in valid:
-        f = tf[t]
-        casing = tf_upper.get(t, 0) / (1.0 + math.log(f))
+    for t, f in tf.items():
+        casing = tf_upper.get(t, 0) / (1.0 + log(f))
         ids = sent_ids[t]
-        position = math.log(math.log(3.0 + ids[len(ids) // 2]))  # ids are sorted: median
+        position = log(log(3.0 + ids[len(ids) // 2]))  # ids are sorted: median
         frequency = f / (mean + std)
         lt, rt = l_total.get(t, 0), r_total.get(t, 0)
         wl = l_distinct[t] / lt if lt else 0.0
@@ -107,16 +139,20 @@ def extract_keywords(text: str, language: str | None = "en", top: int = 8,
         different = len(set(ids)) / n_sent
         score[t] = (rel * position) / (casing + frequency / rel + different / rel)
 
+    # candidates: 1..max_ngram-grams of scored words inside a chunk
     cand_tf: dict[tuple[str, ...], int] = {}
     for words in chunks:
         n = len(words)
-        for i in range(n):
-            if words[i] not in score:
+        for i, w in enumerate(words):
+            if w not in score:
                 continue
-            for j in range(i, min(i + max_ngram, n)):
-                if words[j] not in score:
+            key: tuple[str, ...] = (w,)
+            cand_tf[key] = cand_tf.get(key, 0) + 1
+            for j in range(i + 1, min(i + max_ngram, n)):
+                w = words[j]
+                if w not in score:
                     break
-                key = tuple(words[i:j + 1])
+                key += (w,)
                 cand_tf[key] = cand_tf.get(key, 0) + 1
 
     ranked: list[tuple[float, tuple[str, ...]]] = []
@@ -125,18 +161,19 @@ def extract_keywords(text: str, language: str | None = "en", top: int = 8,
             continue
         prod, total = 1.0, 0.0
         for w in cand:
-            if w in score:
-                prod *= score[w]
-                total += score[w]
+            s = score[w]
+            prod *= s
+            total += s
         ranked.append((prod / (f * (1.0 + total)), cand))
-    ranked.sort()
+    heapq.heapify(ranked)  # best (lowest) first; only the first few are ever taken
 
     chosen: list[tuple[str, ...]] = []
-    for _s, cand in ranked:
+    chosen_sets: list[set[str]] = []
+    while ranked and len(chosen) < top:
+        cand = heapq.heappop(ranked)[1]
         words = set(cand)
-        if any(words <= set(c) or words >= set(c) for c in chosen):
+        if any(words <= c or words >= c for c in chosen_sets):
             continue
         chosen.append(cand)
-        if len(chosen) >= top:
-            break
+        chosen_sets.append(words)
     return [" ".join(c) for c in chosen]

@@ -2,8 +2,15 @@
 
 import uuid
 
+import numpy as np
 import pytest
-from newswire_enrich.dedup import NearDuplicateIndex, dedup_text, signature, similarity
+from newswire_enrich.dedup import (
+    NearDuplicateIndex,
+    _mod_prime,
+    dedup_text,
+    signature,
+    similarity,
+)
 from redis.asyncio import Redis
 
 
@@ -13,6 +20,14 @@ async def index(redis_url):
     idx = NearDuplicateIndex(client, threshold=0.8, prefix=f"test:{uuid.uuid4().hex}")
     yield idx
     await client.aclose()
+
+
+def test_mod_prime_without_division_is_exact():
+    p = (1 << 61) - 1
+    xs = [0, 1, p - 1, p, p + 1, p + 6, 2 * p, 2 * p + 5, (1 << 64) - 1, (1 << 64) - 2,
+          7 * p + 6, 8 * p - 1, 0x1234_5678_9ABC_DEF0, *range(p - 3, p + 9)]
+    got = _mod_prime(np.array(xs, dtype=np.uint64))
+    assert got.tolist() == [x % p for x in xs]
 
 
 def test_signature_similarity(bbc):

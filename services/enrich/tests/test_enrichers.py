@@ -11,9 +11,9 @@ from newswire_enrich.core import (
     summarise,
 )
 from newswire_enrich.dates import resolve_published_at
-from newswire_enrich.entities import extract_entities
+from newswire_enrich.entities import LowerWords, extract_entities
 from newswire_enrich.keywords import stopwords
-from newswire_enrich.language import detect_language, normalise_language
+from newswire_enrich.language import detect_language, normalise_language, plainly_english
 
 RECEIVED = datetime(2014, 6, 26, 9, 30, tzinfo=UTC)  # a Thursday, as in conftest
 
@@ -33,6 +33,30 @@ def test_language_english_german_spanish(bbc):
     assert detect_language(SPANISH) == "es"
 
 
+# the languages whose function words are closest to English
+DUTCH = ("Het kabinet heeft dinsdag een nieuw plan gepresenteerd om de woningnood aan te pakken. "
+         "Volgens de minister moeten er de komende tien jaar ongeveer een miljoen huizen bij "
+         "komen, vooral in de grote steden en in de regio rond Utrecht.")
+DANISH = ("Regeringen har i dag fremlagt et nyt forslag om at styrke den kollektive trafik i hele "
+          "landet. Ifølge transportministeren skal der bruges flere milliarder kroner på nye tog "
+          "og busser i de kommende år, især uden for de store byer.")
+FRENCH = ("Le gouvernement a présenté mardi un projet de loi pour réformer le système des "
+          "retraites. Selon le ministre, il s'agit de garantir l'équilibre financier du régime "
+          "d'ici à la fin de la décennie, malgré l'opposition des syndicats.")
+
+
+def test_plain_english_skips_lingua_other_languages_do_not(bbc):
+    lead = bbc("bbc-business-001")["text"][:400]
+    assert plainly_english(lead)
+    for text, code in ((GERMAN, "de"), (SPANISH, "es"), (DUTCH, "nl"), (DANISH, "da"),
+                       (FRENCH, "fr")):
+        assert not plainly_english(text)
+        assert detect_language(text) == code
+    # too short to judge by stop words: lingua decides
+    assert not plainly_english("The market is up")
+    assert detect_language("The market is up and the pound is down") == "en"
+
+
 def test_publisher_language_wins_and_is_normalised(bbc, make):
     art = make(bbc("bbc-business-001")["text"], language="fr-FR")
     assert enrich_article(art).language == "fr"
@@ -47,6 +71,17 @@ def test_publisher_language_wins_and_is_normalised(bbc, make):
 
 def ents(text: str) -> dict[tuple[str, str], int]:
     return {(e.name, e.type): e.count for e in extract_entities(text)}
+
+
+def test_lower_words_are_whole_lower_case_runs():
+    words = LowerWords("The police said the well-known rock'n'roll' band's e.g. lead "
+                       "singer, a naïve café owner, left; x_y and police-led raids.")
+    for word in ("police", "said", "well-known", "rock'n'roll'", "band's", "e", "g", "a",
+                 "naïve", "café", "x_y", "police-led", "raids"):
+        assert word in words, word
+    for word in ("the police", "The", "well", "known", "rock", "band", "e.g", "x", "y",
+                 "polic", "led", "aids", "", "nothere"):
+        assert word not in words, word
 
 
 def test_entities_case_variants_are_one_organisation():
