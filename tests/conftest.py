@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from newswire_cli.stack import REPO_ROOT, LocalStack, StackConfig
 
 SHARED_DIR = Path(os.environ.get("NEWSWIRE_SHARED_DIR", REPO_ROOT.parent / "shared"))

@@ -11,6 +11,7 @@ from functools import cache
 from pathlib import Path
 
 import httpx
+
 from newswire_cli.stack import REPO_ROOT
 from support import eventually
 

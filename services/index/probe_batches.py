@@ -28,8 +28,8 @@ from typing import Any
 
 import httpx
 import psutil
-from newswire_cli.stack import REPO_ROOT, free_port, meili_binary
 
+from newswire_cli.stack import REPO_ROOT, free_port, meili_binary
 from newswire_index.documents import ARTICLE_SETTINGS
 
 CACHE = Path(tempfile.gettempdir()) / "newswire-probe-docs.json"
@@ -55,7 +55,6 @@ def documents() -> list[dict[str, Any]]:
     from newswire_clean.core import EmptyArticleError, clean_article
     from newswire_common.contracts import RawArticle, utcnow
     from newswire_enrich.core import enrich_article
-
     from newswire_index.documents import to_documents
 
     docs = []

@@ -14,6 +14,7 @@ import tempfile
 import time
 
 import httpx
+
 from newswire_clean.core import EmptyArticleError, clean_article
 from newswire_cli.stack import free_port, meili_binary
 from newswire_common.contracts import RawArticle, utcnow

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 import search_corpus
 from newswire_cli.stack import REPO_ROOT
 from search_corpus import PER_CATEGORY, SEED_TITLE, XSS_MARKUP, XSS_TITLE

@@ -9,6 +9,7 @@ import subprocess
 
 import pytest
 import yaml
+
 from newswire_cli.stack import REPO_ROOT
 
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"

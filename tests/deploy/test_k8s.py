@@ -15,6 +15,7 @@ import jsonschema
 import kubernetes_validate
 import pytest
 import yaml
+
 from newswire_cli.stack import REPO_ROOT
 from newswire_common.streams import STAGES
 
@@ -260,7 +261,9 @@ def test_kubectl_kustomize_renders_the_same_objects(objects):
                             text=True, timeout=60, check=False)
     assert result.returncode == 0, result.stderr
     rendered = [d for d in yaml.safe_load_all(result.stdout) if d]
-    key = lambda o: (o["kind"], o["metadata"]["name"], o["metadata"].get("namespace"))
+    def key(o):
+        return (o["kind"], o["metadata"]["name"], o["metadata"].get("namespace"))
+
     assert sorted(map(key, rendered)) == sorted(map(key, objects))
     images = {c["image"] for o in rendered for c in containers_of(o)}
     assert images == {c["image"] for o in objects for c in containers_of(o)}

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import redis
+
 from newswire_common.contracts import EnrichedArticle, utcnow
 from newswire_common.streams import Stream
 from support import eventually
@@ -80,6 +81,7 @@ def test_replay_puts_a_message_back_into_its_stage(rds, stack, search):
     import asyncio
 
     from faststream.redis.parser.binary import BinaryMessageFormatV1
+
     from newswire_common.contracts import DeadLetter
 
     letter = DeadLetter(stage="index", stream=Stream.ENRICHED, article_id=article.article_id,

@@ -13,6 +13,7 @@ import httpx
 import pytest
 import redis
 from conftest import SHARED_DIR, start_stack
+
 from newswire_cli.stack import LocalStack
 from newswire_common.streams import Stream
 from support import eventually
@@ -119,7 +120,8 @@ def test_kill_9_each_worker_in_turn(fault_stack, corpus):
         name, pid = supervisor_pid(fault_stack, f"{stage}:")
         os.kill(pid, signal.SIGKILL)
         # supervisord restarts it: a new pid, running again.
-        eventually(lambda: (info := fault_stack.processes()[name])["statename"] == "RUNNING"
+        eventually(lambda name=name, pid=pid:
+                   (info := fault_stack.processes()[name])["statename"] == "RUNNING"
                    and int(info["pid"]) != pid, timeout=60)
         time.sleep(1)
     settle_and_check(fault_stack, run)

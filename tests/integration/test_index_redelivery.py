@@ -10,6 +10,7 @@ import time
 import pytest
 import redis
 from conftest import start_stack
+
 from support import eventually
 
 pytestmark = pytest.mark.integration

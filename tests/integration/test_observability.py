@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from support import eventually
 
 pytestmark = pytest.mark.integration

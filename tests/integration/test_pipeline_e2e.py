@@ -1,6 +1,7 @@
 """The seed article travels ingest -> clean -> enrich -> index and becomes searchable."""
 
 import pytest
+
 from support import eventually
 
 pytestmark = pytest.mark.integration

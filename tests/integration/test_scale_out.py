@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 import redis
+
 from newswire_cli.stack import REPO_ROOT, WORKER_STAGES, LocalStack, StackConfig
 from newswire_common.streams import ARTICLES_INDEX, STAGES, Stream
 from support import eventually

@@ -2,6 +2,7 @@
 synonyms, typos, prefixes, validation and filter-injection safety."""
 
 import pytest
+
 import search_corpus
 from search_corpus import AUTHORS, PER_CATEGORY, SEED_TITLE, XSS_MARKUP, XSS_TITLE
 

@@ -248,6 +248,7 @@ async def dead_letters(cfg: StackConfig) -> int:
 async def pending_messages(cfg: StackConfig) -> dict[str, int]:
     """Unacknowledged entries per consumer group at the end: all should be zero."""
     import redis.asyncio as aioredis
+
     from newswire_common.streams import STAGES
 
     client = aioredis.from_url(cfg.redis_url or "")
@@ -420,7 +421,7 @@ async def freshness(cfg: StackConfig, rows: list[dict[str, str]], opts: BenchOpt
         totals.append(seen_at - t0)
         if None not in (rec, cln, enr, idx):
             for key, value in zip(stages, (rec - t0, cln - rec, enr - cln, idx - enr,
-                                           seen_at - idx)):
+                                           seen_at - idx), strict=True):
                 stages[key].append(value)
         samples.append({"post": t0, "searchable_s": seen_at - t0,
                         "accepted_s": accepted_at.get(tag, t0) - t0})

@@ -3,6 +3,7 @@
 from typing import Any
 
 import redis.asyncio as aioredis
+
 from newswire_common.broker import decode_entry, encode_entry
 from newswire_common.streams import STAGES, Stream
 

@@ -25,6 +25,7 @@ def _wait_for_dependencies(service: str, timeout: float = 60.0) -> None:
     """Wait for Redis (and Meilisearch where used) so a service started with its dependencies
     does not crash-loop while they come up."""
     import redis
+
     from newswire_common.settings import get_settings
 
     settings = get_settings()
@@ -76,6 +77,7 @@ def serve(service: Annotated[str, typer.Argument(help="|".join(SERVICES))],
           host: str = "127.0.0.1") -> None:
     """Run one service in the foreground (what supervisord, Docker and Kubernetes start)."""
     import uvicorn
+
     from newswire_common.logging import configure_logging
     from newswire_common.settings import get_settings
 
@@ -145,7 +147,7 @@ def run(workers: Annotated[int, typer.Option(help="replicas of each stream worke
     except (TimeoutError, RuntimeError) as exc:
         typer.secho(f"newswire: {exc}; see the log above", fg="red", err=True)
         stack.stop()
-        raise typer.Exit(1)
+        raise typer.Exit(1) from exc
     dev_key = stack.ensure_dev_key()
     typer.secho(
         "\nNewswire is up:\n"
@@ -280,9 +282,10 @@ def status(article_id: Annotated[str | None, typer.Argument(help="one article's 
     """Streams, groups, consumers, dead letters and Meilisearch at a glance, or one article."""
     import asyncio
 
-    from newswire_common.settings import get_settings
     from rich.console import Console
     from rich.live import Live
+
+    from newswire_common.settings import get_settings
 
     from . import status as status_view
 
@@ -319,6 +322,7 @@ app.add_typer(dlq_app, name="dlq")
 
 def _redis():  # type: ignore[no-untyped-def]
     import redis.asyncio as aioredis
+
     from newswire_common.settings import get_settings
 
     return aioredis.from_url(get_settings().redis_url)
@@ -413,7 +417,7 @@ def dlq_drop(entry_id: str) -> None:
     raise typer.Exit(0 if dropped else 1)
 
 # `newswire bench`: lives in its own module (heavy imports load only when it runs).
-from .bench import bench as _bench  
+from .bench import bench as _bench  # noqa: E402
 
 app.command(name="bench")(_bench)
 

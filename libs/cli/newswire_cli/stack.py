@@ -228,6 +228,7 @@ class LocalStack:
     def ensure_dev_key(self) -> str:
         """A development publisher key: created on first start, kept in var/dev-publisher.key."""
         import redis
+
         from newswire_common.keys import KEYS_HASH, key_id_of, new_key
 
         client = redis.Redis.from_url(self.cfg.redis_url or "")

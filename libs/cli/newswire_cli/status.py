@@ -5,13 +5,14 @@ from typing import Any
 
 import httpx
 import redis.asyncio as aioredis
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
 from newswire_common import status as article_status
 from newswire_common.settings import Settings
 from newswire_common.streams import ARTICLES_INDEX, AUTHORS_INDEX
 from newswire_common.streamstats import stream_stats
-from rich.console import Group
-from rich.table import Table
-from rich.text import Text
 
 #: Consumers idle longer than this while holding messages look stuck.
 STUCK_IDLE_MS = 60_000

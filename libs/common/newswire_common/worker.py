@@ -2,10 +2,10 @@
 and the housekeeping task that trims the stage's input stream safely."""
 
 import asyncio
-import os
-import time
 import json
 import logging
+import os
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import ftfy
 from ftfy.badness import is_bad
+
 from newswire_common.contracts import Author
 
 

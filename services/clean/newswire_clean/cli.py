@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from charset_normalizer import from_bytes
+
 from newswire_common.contracts import RawArticle, utcnow
 from newswire_common.ids import article_id
 

@@ -11,6 +11,7 @@ import re
 from datetime import datetime
 
 from dateutil import parser as date_parser
+
 from newswire_common.contracts import Author, CleanArticle, RawArticle, utcnow
 
 from ._base import EmptyArticleError, Extraction, normalise_text

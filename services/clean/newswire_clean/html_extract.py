@@ -21,7 +21,6 @@ import trafilatura
 from htmldate import find_date
 from lxml import etree
 from lxml.html import HtmlComment, HtmlElement, HtmlEntity, HTMLParser, HtmlProcessingInstruction
-from newswire_common.contracts import Author
 from trafilatura import metadata as traf_meta
 from trafilatura.settings import Extractor, set_date_params
 from trafilatura.utils import (
@@ -31,6 +30,8 @@ from trafilatura.utils import (
     decode_file,
     is_dubious_html,
 )
+
+from newswire_common.contracts import Author
 
 from ._authors import page_author
 from ._base import Extraction, normalise_text, paragraphs_to_body
@@ -53,7 +54,7 @@ BIG_PAGE_CHARS = 2_000_000
 def _shingles_of(toks: list[str]) -> set[tuple[str, ...]]:
     if len(toks) < _N:
         return {tuple(toks)} if toks else set()
-    return set(zip(toks, toks[1:], toks[2:], toks[3:]))  # _N == 4
+    return set(zip(toks, toks[1:], toks[2:], toks[3:], strict=False))  # _N == 4; shorter tails
 
 
 def _shingles(text: str) -> set[tuple[str, ...]]:

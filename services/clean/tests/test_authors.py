@@ -8,9 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from trafilatura.metadata import extract_author
+
 from newswire_clean._authors import page_author
 from newswire_clean.html_extract import load_html
-from trafilatura.metadata import extract_author
 
 sys.path.insert(0, str(Path(__file__).parent))
 

@@ -14,6 +14,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 import fixtures as fx
+
 from newswire_clean.cli import clean_paths, decode_bytes
 from newswire_clean.core import (
     EmptyArticleError,

@@ -6,8 +6,9 @@ import copy
 
 import pytest
 from lxml.html import HtmlElement
-from newswire_clean.html_extract import _XML_INVALID, _repair, load_html
 from trafilatura.utils import INVALID_XML_CHARS, repair_faulty_html
+
+from newswire_clean.html_extract import _XML_INVALID, _repair, load_html
 
 
 def test_invalid_characters_are_the_regex_ones():

@@ -10,10 +10,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from newswire_clean._readability import TreeDocument, clean_length
-from newswire_clean.html_extract import _strip_code, load_html
 from readability import Document
 from readability.readability import clean
+
+from newswire_clean._readability import TreeDocument, clean_length
+from newswire_clean.html_extract import _strip_code, load_html
 
 sys.path.insert(0, str(Path(__file__).parent))
 

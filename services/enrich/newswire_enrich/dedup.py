@@ -66,7 +66,8 @@ def shingles(text: str, size: int = SHINGLE) -> set[str]:
     words = _WORD.findall(text.casefold())
     if len(words) < size:
         return {" ".join(words)} if words else set()
-    return set(map(" ".join, zip(*(words[i:] for i in range(size)))))  # consecutive words
+    # consecutive words; the shifted copies are shorter by design
+    return set(map(" ".join, zip(*(words[i:] for i in range(size)), strict=False)))
 
 
 def signature(text: str, num_perm: int = 128) -> np.ndarray:
@@ -165,7 +166,7 @@ class NearDuplicateIndex:
             + [f"{self.prefix}:of:{c}" for c in candidates])
         seqs, sigs, originals = values[:k], values[k:2 * k], values[2 * k:]
         best, best_sim = None, 0.0
-        for i, cand in enumerate(candidates):
+        for i in range(k):
             if own_seq is not None and (seqs[i] is None or int(seqs[i]) >= own_seq):
                 continue  # first seen after this article: never its original
             if sigs[i] is None:

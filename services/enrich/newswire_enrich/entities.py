@@ -577,7 +577,7 @@ def merge_mentions(mentions: list[Mention]) -> list[Entity]:
         if r:
             groups.setdefault((_key(r[0]), r[1]), []).append(r[0])
     entities = []
-    for (_key_, type_), surfaces in groups.items():
+    for (_, type_), surfaces in groups.items():
         counts: dict[str, int] = {}
         for surface in surfaces:
             counts[surface] = counts.get(surface, 0) + 1

@@ -53,7 +53,7 @@ def eval_entities(path: str | Path | None = None, *, pipeline: str | None = None
             else:
                 matched[hit] = True
                 tp[ent.type] += 1
-        for (t, keys), ok in zip(gold, matched):
+        for (t, keys), ok in zip(gold, matched, strict=True):
             if not ok:
                 fn[t] += 1
                 if errors is not None:

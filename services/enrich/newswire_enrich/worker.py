@@ -4,6 +4,7 @@ a batch at a time."""
 from typing import Any
 
 import anyio
+
 from newswire_common.broker import make_broker, stage_subscriber
 from newswire_common.contracts import CleanArticle, EnrichedArticle
 from newswire_common.redisclient import redis_client

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+
 from newswire_common.contracts import CleanArticle
 
 SEED = Path(os.environ.get("NEWSWIRE_SEED_ARTICLE", "/work/shared/seed/article.txt"))

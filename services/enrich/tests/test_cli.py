@@ -3,6 +3,7 @@
 import json
 
 import pytest
+
 from newswire_common.contracts import EnrichedArticle
 from newswire_common.ids import article_id
 from newswire_enrich.cli import InputLineError, enrich_lines

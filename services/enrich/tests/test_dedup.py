@@ -4,6 +4,8 @@ import uuid
 
 import numpy as np
 import pytest
+from redis.asyncio import Redis
+
 from newswire_enrich.dedup import (
     NearDuplicateIndex,
     _mod_prime,
@@ -11,7 +13,6 @@ from newswire_enrich.dedup import (
     signature,
     similarity,
 )
-from redis.asyncio import Redis
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 
 import pytest
+
 from newswire_enrich.core import (
     enrich_article,
     extract_keywords,

@@ -4,6 +4,7 @@ unrelated posts (Donald Trump, Kamala Harris, Quincy Jones, ...)."""
 from datetime import UTC, datetime
 
 import pytest
+
 from newswire_clean.core import clean_article
 from newswire_common.contracts import RawArticle
 from newswire_enrich.core import enrich_article

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+
 from newswire_enrich.entities import RuleExtractor, build_gazetteer, extract_entities
 from newswire_enrich.settings import EnrichSettings
 

@@ -4,10 +4,11 @@ broker for the streams, a real redis-server for the near-duplicate index)."""
 import uuid
 
 from faststream.redis import TestRedisBroker
+from redis.asyncio import Redis
+
 from newswire_common.streams import Stream
 from newswire_enrich import worker
 from newswire_enrich.dedup import NearDuplicateIndex
-from redis.asyncio import Redis
 
 
 async def test_worker_publishes_enriched_with_near_duplicate(redis_url, make, bbc, monkeypatch):

@@ -52,7 +52,8 @@ class GroupCommit:
             await self._arrived.wait()
             self._arrived.clear()
             held_since = time.monotonic()
-            while (self._upstream_busy() and self._waiting_docs() < self._target_docs
+            # Polled: "upstream busy" is a figure another task refreshes, not an event.
+            while (self._upstream_busy() and self._waiting_docs() < self._target_docs  # noqa: ASYNC110
                    and time.monotonic() - held_since < self._max_hold_s):
                 await asyncio.sleep(self._poll_s)
             group, self._waiting = self._waiting, []

@@ -10,6 +10,8 @@ import asyncio
 import time
 from typing import Any
 
+from pydantic import ValidationError
+
 from newswire_common import metrics, status
 from newswire_common.broker import make_broker, record_dead_letter, stage_subscriber
 from newswire_common.contracts import ArticleDeletion, DeadLetter, EnrichedArticle, utcnow
@@ -18,7 +20,6 @@ from newswire_common.redisclient import redis_client
 from newswire_common.settings import get_settings
 from newswire_common.streams import ARTICLES_INDEX, AUTHORS_INDEX, STAGES, Stream
 from newswire_common.worker import worker_app
-from pydantic import ValidationError
 
 from .documents import ARTICLE_SETTINGS, AUTHOR_SETTINGS, to_documents
 from .group_commit import GroupCommit

@@ -16,6 +16,10 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from faststream.redis import RedisBroker
 from faststream_fastapi import FastStreamAPI
+from pydantic import ValidationError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
 from newswire_common import keys, metrics, status
 from newswire_common.broker import article_headers
 from newswire_common.contracts import ArticleDeletion, ArticleSubmission, RawArticle, utcnow
@@ -24,9 +28,6 @@ from newswire_common.logging import bind_article_context, get_logger
 from newswire_common.redisclient import CONNECTION_OPTIONS, redis_client
 from newswire_common.settings import Settings, get_settings
 from newswire_common.streams import Stream
-from pydantic import ValidationError
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from .limits import BodyGuard
 

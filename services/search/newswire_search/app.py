@@ -12,6 +12,7 @@ import orjson
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+
 from newswire_common import metrics
 from newswire_common.logging import get_logger
 from newswire_common.settings import Settings, get_settings

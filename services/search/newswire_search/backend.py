@@ -9,6 +9,7 @@ from typing import Any
 
 import aiohttp
 import orjson
+
 from newswire_index.meili import MeiliError
 
 #: What a caller may see when Meilisearch cannot be reached at all (503, not 502).

@@ -1,6 +1,7 @@
 """The search API when Meilisearch cannot be reached: 503 and not ready, never a 500."""
 
 from fastapi.testclient import TestClient
+
 from newswire_cli.stack import free_port
 from newswire_common.settings import Settings
 from newswire_search.app import create_app

@@ -2,10 +2,11 @@
 
 import pytest
 from fastapi.exceptions import RequestValidationError
+from starlette.datastructures import QueryParams
+
 from newswire_search.app import create_app
 from newswire_search.params import SearchParams, openapi_parameters, search_request
 from newswire_search.query import FACET_PARAMS, ParameterError, SearchRequest
-from starlette.datastructures import QueryParams
 
 
 def parse(query: str) -> SearchRequest:

@@ -1,6 +1,7 @@
 """Pure search logic: filter building and escaping, query shapes, highlight segments."""
 
 import pytest
+
 from newswire_search.query import (
     HIGHLIGHT_POST,
     HIGHLIGHT_PRE,
