@@ -102,3 +102,17 @@ def test_supervisor_config_runs_every_service_with_aof_and_replicas(tmp_path):
     assert "--appendonly yes" in conf
     assert conf.count("numprocs=3") == 3
     assert conf.count("autorestart=true") == 7
+
+
+def test_stack_ports_are_free_and_outside_the_ephemeral_range():
+    # Outgoing connections take local ports from the ephemeral range; a stack port chosen
+    # there could be taken before its server binds it (a worker once failed to start so).
+    from newswire_cli.stack import WORKER_PORT_SPAN, _bindable, _ephemeral_ports
+
+    cfg = StackConfig.on_free_ports(Path("/tmp/newswire-ports-test"), workers=3)
+    first_ephemeral = _ephemeral_ports()[0]
+    worker_ports = [cfg.worker_port(stage, i) for stage in ("clean", "enrich", "index")
+                    for i in range(3)]
+    for port in [cfg.redis_port, cfg.meili_port, cfg.ingest_port, cfg.search_port, *worker_ports]:
+        assert 1024 < port < first_ephemeral and _bindable(port)
+    assert max(worker_ports) < cfg.worker_base_port + WORKER_PORT_SPAN

