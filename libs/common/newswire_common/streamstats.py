@@ -8,6 +8,18 @@ from redis.exceptions import ResponseError
 from .streams import STAGES, Stream
 
 
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+async def group_backlog(redis: aioredis.Redis, stream: str, group: str) -> int:
+    """Entries the group has yet to finish: not yet read (lag) plus read but unacknowledged."""
+    for info in await redis.xinfo_groups(stream):
+        if _text(info["name"]) == group:
+            return int(info.get("lag") or 0) + int(info["pending"])
+    return 0
+
+
 async def stream_stats(redis: aioredis.Redis) -> dict[str, Any]:
     """Per stream: length, and per group pending, lag and consumers (with idle times)."""
     out: dict[str, Any] = {}
@@ -18,13 +30,13 @@ async def stream_stats(redis: aioredis.Redis) -> dict[str, Any]:
         except ResponseError:
             groups = []
         for group in groups:
-            name = group["name"].decode() if isinstance(group["name"], bytes) else group["name"]
+            name = _text(group["name"])
             consumers = await redis.xinfo_consumers(stream, name)
             entry["groups"][name] = {
                 "pending": int(group["pending"]),
                 "lag": None if group.get("lag") is None else int(group["lag"]),
                 "consumers": [{
-                    "name": c["name"].decode() if isinstance(c["name"], bytes) else c["name"],
+                    "name": _text(c["name"]),
                     "pending": int(c["pending"]), "idle_ms": int(c["idle"]),
                 } for c in consumers],
             }

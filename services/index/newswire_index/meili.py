@@ -23,6 +23,18 @@ class MeiliTaskFailed(MeiliError):
     pass
 
 
+def decode_response(status: int, content: bytes) -> Any:
+    """A Meilisearch answer's JSON, or MeiliError with its message, code and HTTP status."""
+    if status >= 400:
+        try:
+            error = orjson.loads(content)
+        except orjson.JSONDecodeError:
+            error = {"message": content.decode(errors="replace")}
+        raise MeiliError(error.get("message") or content.decode(errors="replace"),
+                         code=error.get("code"), status=status)
+    return orjson.loads(content) if content else None
+
+
 class Meili:
     def __init__(self, url: str, api_key: str | None = None, *, timeout: float = 30.0) -> None:
         headers = {"Accept-Encoding": "identity", "Content-Type": "application/json"}
@@ -41,14 +53,7 @@ class Meili:
         # orjson: a batch of 500 stories is ~2.5 MB of JSON each way.
         content = orjson.dumps(json) if json is not None else None
         response = await self._http.request(method, path, content=content, params=params)
-        if response.status_code >= 400:
-            try:
-                error = orjson.loads(response.content)
-            except orjson.JSONDecodeError:
-                error = {"message": response.text}
-            raise MeiliError(error.get("message", response.text), code=error.get("code"),
-                             status=response.status_code)
-        return orjson.loads(response.content) if response.content else None
+        return decode_response(response.status_code, response.content)
 
     async def healthy(self) -> bool:
         try:

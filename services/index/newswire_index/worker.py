@@ -19,6 +19,7 @@ from newswire_common.logging import bind_article_context, get_logger
 from newswire_common.redisclient import redis_client
 from newswire_common.settings import get_settings
 from newswire_common.streams import ARTICLES_INDEX, AUTHORS_INDEX, STAGES, Stream
+from newswire_common.streamstats import group_backlog
 from newswire_common.worker import worker_app
 
 from .documents import ARTICLE_SETTINGS, AUTHOR_SETTINGS, to_documents
@@ -165,13 +166,8 @@ async def watch_upstream(every_s: float = 0.25) -> None:
     watched = [(STAGES[stage][0], str(STAGES[stage][1])) for stage in ("clean", "enrich")]
     while True:
         try:
-            backlog = 0
-            for stream, group in watched:
-                for info in await redis.xinfo_groups(stream):
-                    name = info["name"].decode() if isinstance(info["name"], bytes) else info["name"]
-                    if name == group:
-                        backlog += int(info.get("lag") or 0) + int(info["pending"])
-            _upstream_backlog = backlog
+            _upstream_backlog = sum([await group_backlog(redis, stream, group)
+                                     for stream, group in watched])
         except Exception as exc:  # noqa: BLE001 - advisory only: never hold commits on it
             _upstream_backlog = 0
             log.debug("upstream backlog unknown", error=repr(exc)[:200])

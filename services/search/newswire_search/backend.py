@@ -10,7 +10,7 @@ from typing import Any
 import aiohttp
 import orjson
 
-from newswire_index.meili import MeiliError
+from newswire_index.meili import MeiliError, decode_response
 
 #: What a caller may see when Meilisearch cannot be reached at all (503, not 502).
 BackendUnreachable = (aiohttp.ClientConnectionError, TimeoutError)
@@ -53,14 +53,7 @@ class SearchBackend:
         raise AssertionError("unreachable")
 
     async def _json(self, method: str, path: str, body: Any = None) -> Any:
-        status, content = await self._request(method, path, body)
-        if status >= 400:
-            try:
-                error = orjson.loads(content)
-            except orjson.JSONDecodeError:
-                error = {"message": content.decode(errors="replace")}
-            raise MeiliError(error.get("message", ""), code=error.get("code"), status=status)
-        return orjson.loads(content) if content else None
+        return decode_response(*await self._request(method, path, body))
 
     async def multi_search(self, queries: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """One result per query, in order (no federation)."""
