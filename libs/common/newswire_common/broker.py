@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 import httpx
 import orjson
+import pydantic_core
 import redis.asyncio as aioredis
 import redis.exceptions
 from faststream import AckPolicy
@@ -108,6 +109,32 @@ async def encode_entry(body: Any, headers: dict[str, str] | None = None,
     entries written with a plain XADD."""
     return await BinaryMessageFormatV1.encode(message=body, reply_to=None, headers=headers or {},
                                               correlation_id=correlation_id)
+
+
+async def queue_article(pipe: "aioredis.client.Pipeline", stream: str, message: Any, *,
+                        article_id: str, trace_id: str) -> None:
+    """Queue an XADD of an article message on `pipe`, byte for byte what
+    `publisher.publish(message, headers=article_headers(…), correlation_id=trace_id,
+    pipeline=pipe)` writes.
+
+    Why not the publisher: per call it deep-copies its stream definition twice and runs a
+    publish-command and middleware chain, which cost the clean stage as much CPU as cleaning a
+    BBC article. The publisher objects stay, for the AsyncAPI document."""
+    data = await BinaryMessageFormatV1.encode(
+        message=message, reply_to=None, headers=article_headers(article_id, trace_id),
+        correlation_id=trace_id, serializer=_PYDANTIC_JSON)
+    pipe.xadd(stream, {"__data__": data})
+
+
+class _PydanticJson:
+    """The broker's serializer for a message body (fast_depends' pydantic one: to_json)."""
+
+    @staticmethod
+    def encode(message: Any) -> bytes:
+        return pydantic_core.to_json(message)
+
+
+_PYDANTIC_JSON = _PydanticJson()
 
 
 def make_dead_letter_middleware(stage: str, settings: Settings) -> type[BaseMiddleware]:

@@ -23,7 +23,7 @@ from faststream.redis.publisher.usecase import StreamPublisher
 from pydantic import BaseModel, ValidationError
 
 from . import metrics, status
-from .broker import POISON_KEY, article_headers, record_dead_letter
+from .broker import POISON_KEY, queue_article, record_dead_letter
 from .contracts import DeadLetter
 from .logging import bind_article_context, get_logger
 from .streams import STAGES
@@ -106,11 +106,12 @@ async def run_stage_batch(
     if after is not None:
         await after([result for result, _ in results])
 
+    stream = publisher.stream.name
     async with redis.pipeline(transaction=False) as pipe:
         for result, _ in results:
-            ids = article_headers(result.article_id, result.trace_id)  # type: ignore[attr-defined]
-            await publisher.publish(result, headers=ids, correlation_id=ids["trace_id"],
-                                    pipeline=pipe)
+            await queue_article(pipe, stream, result,
+                                article_id=result.article_id,  # type: ignore[attr-defined]
+                                trace_id=result.trace_id)  # type: ignore[attr-defined]
         status.queue_marks(pipe, [
             (result.article_id, {"state": spec.state, **spec.status_fields(result)})  # type: ignore[attr-defined]
             for result, _ in results])

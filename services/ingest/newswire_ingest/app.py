@@ -21,7 +21,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from newswire_common import keys, metrics, status
-from newswire_common.broker import article_headers
+from newswire_common.broker import article_headers, queue_article
 from newswire_common.contracts import ArticleDeletion, ArticleSubmission, RawArticle, utcnow
 from newswire_common.ids import article_id
 from newswire_common.logging import bind_article_context, get_logger
@@ -56,6 +56,7 @@ def create_app(settings: Settings | None = None) -> Any:
                          **CONNECTION_OPTIONS)
     raw_articles = broker.publisher(stream=Stream.RAW, schema=RawArticle, title="articles.raw",
                                     description="Articles as posted, waiting to be cleaned")
+    raw_stream = raw_articles.stream.name  # accepted articles are queued with queue_article
     deletions = broker.publisher(stream=Stream.ENRICHED, schema=ArticleDeletion,
                                  title="articles.enriched (deletions)",
                                  description="Requests to remove a story from search")
@@ -99,8 +100,8 @@ def create_app(settings: Settings | None = None) -> Any:
         async with redis.pipeline(transaction=False) as pipe:
             for _, raw in accepted:
                 status.queue_received(pipe, raw)
-                await raw_articles.publish(raw, pipeline=pipe,
-                                           headers=article_headers(raw.article_id, raw.trace_id))
+                await queue_article(pipe, raw_stream, raw, article_id=raw.article_id,
+                                    trace_id=raw.trace_id)
             await pipe.execute()
         for submission, raw in accepted:
             with bind_article_context(raw.article_id, raw.trace_id, stage="ingest"):
