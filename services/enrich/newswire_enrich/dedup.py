@@ -132,8 +132,8 @@ def _text(value: bytes | str) -> str:
 class NearDuplicateIndex:
     """Find and remember near-duplicate articles in Redis.
 
-    check_and_add costs one round trip (a Lua script) for an article with no other article in
-    its bands, the usual case, and two or three when there are candidates to compare.
+    check_and_add_many costs one round trip (Lua scripts, pipelined) for a batch with no other
+    article in its bands, the usual case, and at most three when there are candidates.
     """
 
     def __init__(self, redis: Redis, *, threshold: float = 0.8, num_perm: int = 128,
@@ -152,18 +152,19 @@ class NearDuplicateIndex:
             keys.append(f"{self.prefix}:b:{b}:{hashlib.blake2b(chunk, digest_size=8).hexdigest()}")
         return keys
 
-    async def _best(self, article_id: str, own_seq: int | None, candidates: list[str],
-                    sig: np.ndarray) -> str | None:
-        """The first original among `candidates` (other ids sharing a band) that is similar
-        enough and, when `own_seq` is known, was first seen before the article."""
-        if not candidates:
-            return None
-        candidates = sorted(candidates)
+    def _mget_keys(self, candidates: list[str]) -> list[str]:
+        p = self.prefix
+        return ([f"{p}:seq:{c}" for c in candidates] + [f"{p}:sig:{c}" for c in candidates]
+                + [f"{p}:of:{c}" for c in candidates])
+
+    def _pick(self, article_id: str, own_seq: int | None, candidates: list[str],
+              values: list[bytes | None], sig: np.ndarray,
+              originals_known: dict[str, str] | None = None) -> str | None:
+        """The first original among `candidates` (other ids sharing a band, sorted; `values`
+        their seq, sig and of keys) that is similar enough and, when `own_seq` is known, was
+        first seen before the article. `originals_known`: originals found earlier in the same
+        batch, whose `of` keys are not written yet."""
         k = len(candidates)
-        values = await self.redis.mget(
-            [f"{self.prefix}:seq:{c}" for c in candidates]
-            + [f"{self.prefix}:sig:{c}" for c in candidates]
-            + [f"{self.prefix}:of:{c}" for c in candidates])
         seqs, sigs, originals = values[:k], values[k:2 * k], values[2 * k:]
         best, best_sim = None, 0.0
         for i in range(k):
@@ -176,10 +177,20 @@ class NearDuplicateIndex:
                 best, best_sim = i, sim
         if best is None:
             return None
-        original = originals[best]
-        if original is not None and _text(original) != article_id:
-            return _text(original)  # a copy of a copy: report the first original
+        stored = originals[best]
+        original = _text(stored) if stored is not None else (originals_known or {}).get(
+            candidates[best])
+        if original is not None and original != article_id:
+            return original  # a copy of a copy: report the first original
         return candidates[best]
+
+    async def _best(self, article_id: str, own_seq: int | None, candidates: list[str],
+                    sig: np.ndarray) -> str | None:
+        if not candidates:
+            return None
+        candidates = sorted(candidates)
+        values = await self.redis.mget(self._mget_keys(candidates))
+        return self._pick(article_id, own_seq, candidates, values, sig)
 
     async def find(self, article_id: str, text: str,
                    sig: np.ndarray | None = None) -> str | None:
@@ -212,15 +223,43 @@ class NearDuplicateIndex:
 
     async def check_and_add(self, article_id: str, text: str) -> str | None:
         """Find a near duplicate of the article and remember the article; idempotent."""
-        sig = signature(text, self.num_perm)
+        [found] = await self.check_and_add_many([(article_id, signature(text, self.num_perm))])
+        return found
+
+    async def check_and_add_many(self, articles: list[tuple[str, np.ndarray]]
+                                 ) -> list[str | None]:
+        """check_and_add for a batch of (article id, signature), as if one after the other in
+        batch order (a copy later in the batch finds an original earlier in it), in at most
+        three round trips for the whole batch: the scripts, one read of the candidates, one
+        write of the originals found."""
+        if not articles:
+            return []
         p = self.prefix
-        own_seq, *candidates = await self._check_and_add(
-            keys=[f"{p}:seq:{article_id}", f"{p}:counter", f"{p}:sig:{article_id}",
-                  *self._band_keys(sig)],
-            args=[article_id, sig.tobytes()])
-        found = await self._best(article_id, int(own_seq), [_text(c) for c in candidates], sig)
-        if found:
-            await self.redis.set(f"{p}:of:{article_id}", found)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for article_id, sig in articles:
+                # Scripts in a pipeline run in order, so seq numbers follow the batch order.
+                await self._check_and_add(
+                    keys=[f"{p}:seq:{article_id}", f"{p}:counter", f"{p}:sig:{article_id}",
+                          *self._band_keys(sig)],
+                    args=[article_id, sig.tobytes()], client=pipe)
+            registered = await pipe.execute()
+        candidates = [sorted(_text(c) for c in rest) for _, *rest in registered]
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for ids in candidates:
+                if ids:
+                    pipe.mget(self._mget_keys(ids))
+            values = iter(await pipe.execute())
+        found: list[str | None] = []
+        originals: dict[str, str] = {}
+        for (article_id, sig), (own_seq, *_), ids in zip(articles, registered, candidates,
+                                                          strict=True):
+            original = (self._pick(article_id, int(own_seq), ids, next(values), sig, originals)
+                        if ids else None)
+            if original:
+                originals[article_id] = original
+            found.append(original)
+        if originals:
+            await self.redis.mset({f"{p}:of:{a}": o for a, o in originals.items()})
         return found
 
 

@@ -4,6 +4,7 @@ a batch at a time."""
 from typing import Any
 
 import anyio
+import numpy as np
 
 from newswire_common.broker import make_broker, stage_subscriber
 from newswire_common.contracts import CleanArticle, EnrichedArticle
@@ -14,7 +15,7 @@ from newswire_common.streams import Stream
 from newswire_common.worker import worker_app
 
 from .core import enrich_article, warm_up
-from .dedup import NearDuplicateIndex, dedup_text
+from .dedup import NearDuplicateIndex, dedup_text, signature
 from .settings import get_enrich_settings
 
 settings = get_settings()
@@ -38,11 +39,17 @@ SPEC = StageSpec(
 )
 
 
+def signatures(results: list[EnrichedArticle]) -> list[np.ndarray]:
+    return [signature(dedup_text(r.title, r.body), near_duplicates.num_perm) for r in results]
+
+
 async def mark_near_duplicates(results: list[EnrichedArticle]) -> None:
     # In batch order, so a copy later in the same batch finds the original before it.
-    for result in results:
-        result.near_duplicate_of = await near_duplicates.check_and_add(
-            result.article_id, dedup_text(result.title, result.body))
+    sigs = await anyio.to_thread.run_sync(signatures, results)
+    found = await near_duplicates.check_and_add_many(
+        [(r.article_id, sig) for r, sig in zip(results, sigs, strict=True)])
+    for result, original in zip(results, found, strict=True):
+        result.near_duplicate_of = original
 
 
 @stage_subscriber(broker, "enrich", settings, batch=True, max_records=settings.stage_batch_size)

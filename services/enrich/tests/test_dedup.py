@@ -74,3 +74,24 @@ async def test_redelivered_original_does_not_point_at_its_later_copy(index, bbc)
     assert await index.check_and_add("later-copy", text) == "first"
     assert await index.check_and_add("first", text) is None  # redelivered original
     assert await index.check_and_add("later-copy", text) == "first"  # redelivered copy
+
+
+async def test_a_batch_answers_as_one_by_one_in_order(index, redis_url, bbc):
+    """check_and_add_many: copies later in the batch find originals earlier in it, a copy of a
+    copy reports the first original, the same id twice is not its own duplicate, and the
+    answers equal those of check_and_add one article at a time."""
+    stories = [bbc(i) for i in ("bbc-politics-126", "bbc-sport-246", "bbc-tech-066")]
+    texts = [dedup_text(s["title"], s["text"]) for s in stories]
+    copy = texts[0] + "\n\nThis story was first published by BBC News."
+    batch = [("p1", texts[0]), ("s1", texts[1]), ("p2", copy), ("p3", copy + " Updated."),
+             ("t1", texts[2]), ("t1", texts[2]), ("t2", texts[2])]
+    expected = [None, None, "p1", "p1", None, None, "t1"]
+
+    found = await index.check_and_add_many([(a, signature(t)) for a, t in batch])
+    assert found == expected
+
+    one_by_one = NearDuplicateIndex(index.redis, threshold=0.8,
+                                    prefix=f"test:{uuid.uuid4().hex}")
+    assert [await one_by_one.check_and_add(a, t) for a, t in batch] == expected
+    # redelivery of the whole batch answers the same (first-seen order is kept)
+    assert await index.check_and_add_many([(a, signature(t)) for a, t in batch]) == expected
