@@ -103,6 +103,22 @@ def test_supervisor_config_runs_every_service_with_aof_and_replicas(tmp_path):
     assert conf.count("numprocs=3") == 3
     assert conf.count("autorestart=true") == 7
 
+    one_stage = render_supervisor_conf(StackConfig(var_dir=tmp_path, workers=1,
+                                                   stage_workers={"enrich": 2},
+                                                   meili_key="k" * 20))
+    numprocs = dict(re.findall(r"\[program:(\w+)\][^\[]*?numprocs=(\d+)", one_stage))
+    assert numprocs == {"clean": "1", "enrich": "2", "index": "1"}
+
+
+def test_stage_replicas_are_parsed_or_refused_with_the_reason():
+    from newswire_cli.stack import parse_replicas
+
+    assert parse_replicas(["enrich=2", "clean=3"]) == {"enrich": 2, "clean": 3}
+    assert parse_replicas(None) == {}
+    for bad in ("enrich", "enrich=0", "enrich=two", "search=2", "=2"):
+        with pytest.raises(ValueError, match="STAGE=N"):
+            parse_replicas([bad])
+
 
 def test_stack_ports_are_free_and_outside_the_ephemeral_range():
     # Outgoing connections take local ports from the ephemeral range; a stack port chosen

@@ -28,7 +28,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Self
@@ -36,7 +36,15 @@ from typing import Annotated, Any, Self
 import httpx
 import typer
 
-from .stack import REPO_ROOT, LocalStack, StackConfig, free_port, meili_binary, wait_until
+from .stack import (
+    REPO_ROOT,
+    LocalStack,
+    StackConfig,
+    free_port,
+    meili_binary,
+    replicas_option,
+    wait_until,
+)
 
 DEFAULT_CORPUS = REPO_ROOT.parent / "shared/corpora/bbc/bbc.ndjson"
 RESULTS_DIR = REPO_ROOT / "bench/results"
@@ -58,6 +66,8 @@ class BenchOptions:
     fresh_seconds: float = 60.0
     queries: int = 2000
     workers: int = 1
+    #: Replicas of particular stages, overriding `workers` ({"enrich": 2}).
+    replicas: dict[str, int] = field(default_factory=dict)
     baseline_processes: int = 2
     py_spy: bool = False
     out_dir: Path = RESULTS_DIR
@@ -739,7 +749,8 @@ def run_bench(opts: BenchOptions, echo: Any = print) -> dict[str, Any]:
         result["baseline"] = inprocess_baseline(baseline_items, opts.baseline_processes, work)
         echo(f"[bench]   {result['baseline']}")
 
-        cfg = StackConfig.on_free_ports(work / "stack", workers=opts.workers, log_format="json")
+        cfg = StackConfig.on_free_ports(work / "stack", workers=opts.workers,
+                                        stage_workers=opts.replicas, log_format="json")
         log_path = work / "stack.log"
         with open(log_path, "wb") as log:
             stack = LocalStack(cfg, output=log.fileno())
@@ -821,6 +832,8 @@ def bench(
     queries: Annotated[int | None, typer.Option(help="search queries per client setup")]
     = None,
     workers: Annotated[int, typer.Option(help="replicas of each stream worker")] = 1,
+    replicas: Annotated[list[str] | None, typer.Option(
+        help="replicas of one stage, overriding --workers: STAGE=N (repeatable)")] = None,
     py_spy: Annotated[bool, typer.Option("--py-spy", help="profile workers during back-fill")]
     = False,
 ) -> None:
@@ -828,7 +841,7 @@ def bench(
     given = {k: v for k, v in {"copies": copies, "limit": limit, "fresh_seconds": fresh_seconds,
                                    "queries": queries}.items() if v is not None}
     common = dict(concurrency=concurrency, batch=batch, fresh_rate=fresh_rate, workers=workers,
-                  py_spy=py_spy, **given)
+                  replicas=replicas_option(replicas), py_spy=py_spy, **given)
     opts = (BenchOptions.quick_defaults(corpus, **common) if quick
             else BenchOptions(corpus=corpus, **common))
     if not opts.corpus.exists():

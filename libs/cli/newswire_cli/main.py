@@ -9,7 +9,7 @@ from typing import Annotated
 import httpx
 import typer
 
-from .stack import WORKER_STAGES, StackConfig
+from .stack import WORKER_STAGES, StackConfig, replicas_option
 
 app = typer.Typer(help="Newswire: news ingestion, cleaning, enrichment and search.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -117,6 +117,8 @@ def serve(service: Annotated[str, typer.Argument(help="|".join(SERVICES))],
 
 @app.command()
 def run(workers: Annotated[int, typer.Option(help="replicas of each stream worker")] = 1,
+        replicas: Annotated[list[str] | None, typer.Option(
+            help="replicas of one stage, overriding --workers: STAGE=N (repeatable)")] = None,
         var_dir: Annotated[Path, typer.Option(help="data and logs")] = Path("var")) -> None:
     """Start Redis, Meilisearch and all services locally; Ctrl-C stops everything."""
     from urllib.parse import urlsplit
@@ -127,7 +129,8 @@ def run(workers: Annotated[int, typer.Option(help="replicas of each stream worke
 
     settings = get_settings()
     cfg = StackConfig(
-        var_dir=var_dir, workers=workers, log_format=settings.log_format,
+        var_dir=var_dir, workers=workers, stage_workers=replicas_option(replicas),
+        log_format=settings.log_format,
         redis_port=urlsplit(settings.redis_url).port or 6379,
         meili_port=urlsplit(settings.meili_url).port or 7700,
         ingest_port=settings.ingest_port, search_port=settings.search_port,

@@ -76,6 +76,28 @@ def newswire_command() -> str:
     return str(candidate) if candidate.exists() else (shutil.which("newswire") or "newswire")
 
 
+def parse_replicas(specs: list[str] | None) -> dict[str, int]:
+    """`["enrich=2"]` -> {"enrich": 2}; a clear error for anything else."""
+    out: dict[str, int] = {}
+    for spec in specs or []:
+        stage, _, count = spec.partition("=")
+        if stage not in WORKER_STAGES or not count.isdigit() or int(count) < 1:
+            raise ValueError(f"--replicas {spec!r}: expected STAGE=N with STAGE one of "
+                             f"{', '.join(WORKER_STAGES)} and N >= 1")
+        out[stage] = int(count)
+    return out
+
+
+def replicas_option(specs: list[str] | None) -> dict[str, int]:
+    """parse_replicas for a command-line option: a usage error instead of a traceback."""
+    import typer
+
+    try:
+        return parse_replicas(specs)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+
+
 @dataclass
 class StackConfig:
     var_dir: Path
@@ -85,6 +107,8 @@ class StackConfig:
     search_port: int = 8001
     worker_base_port: int = 8010
     workers: int = 1
+    #: Replicas of particular stages, overriding `workers` for them (say {"enrich": 2}).
+    stage_workers: dict[str, int] = field(default_factory=dict)
     log_format: str = "console"
     #: Start redis-server and meilisearch under supervisord (False: they run elsewhere).
     run_servers: bool = True
@@ -113,6 +137,9 @@ class StackConfig:
     @property
     def search_url(self) -> str:
         return f"http://127.0.0.1:{self.search_port}"
+
+    def replicas(self, stage: str) -> int:
+        return self.stage_workers.get(stage, self.workers)
 
     def worker_port(self, stage: str, replica: int) -> int:
         return self.worker_base_port + 10 * (WORKER_STAGES.index(stage) + 1) + replica
@@ -202,7 +229,7 @@ stopwaitsecs=35
     for stage in WORKER_STAGES:
         sections.append(service_program(
             stage, f"serve {stage} --port %(process_num)d", 30,
-            f"process_name=%(program_name)s-%(process_num)d\nnumprocs={cfg.workers}\n"
+            f"process_name=%(program_name)s-%(process_num)d\nnumprocs={cfg.replicas(stage)}\n"
             f"numprocs_start={cfg.worker_port(stage, 0)}\n"
             f'environment={env},NEWSWIRE_CONSUMER_NAME="{stage}-%(process_num)d"\n'))
     return "\n".join(sections)
@@ -243,7 +270,7 @@ class LocalStack:
     def ready(self) -> bool:
         checks = [f"{self.cfg.ingest_url}/readyz", f"{self.cfg.search_url}/readyz"]
         checks += [f"http://127.0.0.1:{self.cfg.worker_port(stage, i)}/readyz"
-                   for stage in WORKER_STAGES for i in range(self.cfg.workers)]
+                   for stage in WORKER_STAGES for i in range(self.cfg.replicas(stage))]
         try:
             return all(httpx.get(url, timeout=2).status_code in (200, 204) for url in checks)
         except httpx.HTTPError:
