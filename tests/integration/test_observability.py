@@ -118,3 +118,15 @@ def test_every_service_has_health_and_readiness(stack):
         assert httpx.get(f"{url}/healthz").status_code == 200, url
         ready = httpx.get(f"{url}/readyz")
         assert ready.status_code == 200 and ready.json()["status"] == "ready", url
+
+
+def test_library_lines_are_json_too(stack):
+    """FastStream's and uvicorn's own lines (start-up, shutdown) come out as JSON like ours:
+    FastStream installs a handler of its own when imported, which the services undo."""
+    text = (stack.cfg.var_dir / "stack.log").read_text(errors="replace")
+    plain = [line for line in text.splitlines()
+             if ("FastStream" in line or "Uvicorn" in line) and not line.startswith("{")]
+    assert plain == []
+    events = {(r.get("logger"), r.get("service")) for r in log_records(stack)
+              if "FastStream app started" in str(r.get("event"))}
+    assert {service for _, service in events} >= {"clean", "enrich", "index"}

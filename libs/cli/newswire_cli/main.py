@@ -78,7 +78,7 @@ def serve(service: Annotated[str, typer.Argument(help="|".join(SERVICES))],
     """Run one service in the foreground (what supervisord, Docker and Kubernetes start)."""
     import uvicorn
 
-    from newswire_common.logging import configure_logging
+    from newswire_common.logging import configure_logging, route_library_loggers
     from newswire_common.settings import get_settings
 
     if service not in SERVICES:
@@ -106,6 +106,7 @@ def serve(service: Annotated[str, typer.Argument(help="|".join(SERVICES))],
 
         asgi = importlib.import_module(f"newswire_{service}.worker").app
         port = port or WORKER_DEFAULT_PORTS[service]
+    route_library_loggers()  # the service's imports may have set FastStream's own handler
     # uvicorn re-raises SIGTERM/SIGINT after its graceful shutdown, which would end the process
     # "killed by signal"; with these no-op handlers in place a clean shutdown exits 0.
     for stop_signal in (signal.SIGTERM, signal.SIGINT):

@@ -74,12 +74,20 @@ def configure_logging(service: str, fmt: str = "console", level: str = "INFO") -
     root.setLevel(level_no)
     for noisy in ("httpx", "httpcore", "uvicorn.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    for name in ("uvicorn", "uvicorn.error", "faststream", "faststream.access.redis"):
-        logging.getLogger(name).handlers[:] = []
-        logging.getLogger(name).propagate = True
+    route_library_loggers()
     structlog.contextvars.clear_contextvars()
     structlog.contextvars.bind_contextvars(service=service)
     _configured = True
+
+
+def route_library_loggers() -> None:
+    """Send uvicorn's and FastStream's lines through the root handler (our format).
+
+    FastStream gives its "faststream" logger a handler of its own, in its own format, when it
+    is first imported; a service that imports it after `configure_logging` calls this again."""
+    for name in ("uvicorn", "uvicorn.error", "faststream", "faststream.access.redis"):
+        logging.getLogger(name).handlers[:] = []
+        logging.getLogger(name).propagate = True
 
 
 def get_logger(name: str | None = None) -> Any:
