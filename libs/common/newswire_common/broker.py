@@ -18,6 +18,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, TypeVar
 
+import aiohttp
 import httpx
 import orjson
 import pydantic_core
@@ -55,6 +56,7 @@ class TransientError(Exception):
 
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     TransientError, ConnectionError, TimeoutError, asyncio.TimeoutError, httpx.TransportError,
+    aiohttp.ClientConnectionError,
     redis.exceptions.ConnectionError, redis.exceptions.TimeoutError,
     redis.exceptions.BusyLoadingError,
 )
