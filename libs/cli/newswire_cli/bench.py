@@ -517,7 +517,11 @@ def _baseline_one(item: dict[str, Any]) -> dict[str, Any] | None:
     from newswire_common.contracts import ArticleSubmission, RawArticle, utcnow
     from newswire_common.ids import article_id
     from newswire_enrich.core import enrich_article
+    from newswire_enrich.dedup import dedup_text, signature
+    from newswire_enrich.settings import get_enrich_settings
     from newswire_index.documents import to_documents
+
+    near_duplicate_permutations = get_enrich_settings().dedup_num_perm
 
     sub = ArticleSubmission.model_validate(item)
     raw = RawArticle(article_id=article_id(sub.url, sub.content), trace_id="bench",
@@ -527,7 +531,11 @@ def _baseline_one(item: dict[str, Any]) -> dict[str, Any] | None:
         cleaned = clean_article(raw)
     except EmptyArticleError:
         return None  # the pipeline dead-letters these; so does the baseline
-    story, _authors = to_documents(enrich_article(cleaned))
+    enriched = enrich_article(cleaned)
+    # The enrich stage also signs every story for the near-duplicate lookup; a cron script
+    # would too (its LSH lookup, in memory, costs next to nothing beside the signature).
+    signature(dedup_text(enriched.title, enriched.body), near_duplicate_permutations)
+    story, _authors = to_documents(enriched)
     story["indexed_at"] = utcnow().isoformat()
     return story
 
