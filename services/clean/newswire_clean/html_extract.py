@@ -34,10 +34,14 @@ from trafilatura.utils import (
 from newswire_common.contracts import Author
 
 from ._authors import page_author
+from . import _selectors
 from ._base import Extraction, normalise_text, paragraphs_to_body
 from ._readability import TreeDocument
 
 log = logging.getLogger(__name__)
+
+#: trafilatura's costliest XPath selectors replaced by equivalent Python walks (see _selectors).
+_selectors.install()
 
 _TOKEN = re.compile(r"\w+")
 #: 4-token shingles: the unit the merge rules compare outputs with.
