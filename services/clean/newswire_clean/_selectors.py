@@ -39,11 +39,6 @@ log = logging.getLogger(__name__)
 Selector = Callable[[HtmlElement], list[HtmlElement]]
 
 
-def _attr(elem: HtmlElement, name: str) -> str:
-    value = elem.get(name)
-    return "" if value is None else value
-
-
 def _first_of(elem: HtmlElement, first: str, second: str) -> str:
     """string(@first|@second): the value of whichever attribute comes first in source order."""
     a, b = elem.get(first), elem.get(second)
@@ -59,10 +54,29 @@ def _first_of(elem: HtmlElement, first: str, second: str) -> str:
     return a  # not reached: both attributes exist
 
 
-def _test(pattern: str, flags: int = 0) -> Callable[[str], bool]:
-    """re:test(value, pattern[, 'i']): lxml runs Python's re.search with re.UNICODE."""
+#: Verdicts kept per selector: class and id values repeat within and across pages.
+_MEMO_SIZE = 20_000
+
+
+def _test(pattern: str, flags: int = 0) -> Callable[[str | None], bool]:
+    """re:test(@attr, pattern[, 'i']) given the attribute's value or None: lxml runs Python's
+    re.search (re.UNICODE) on the value, or on "" when the attribute is absent."""
     search = re.compile(pattern, re.UNICODE | flags).search
-    return lambda value: search(value) is not None
+    if search(""):  # the callers' `value and test(value)` shortcut relies on this
+        raise ValueError(f"pattern matches the empty string: {pattern!r}")
+    memo: dict[str, bool] = {}
+
+    def test(value: str | None) -> bool:
+        if not value:
+            return False
+        verdict = memo.get(value)
+        if verdict is None:
+            if len(memo) >= _MEMO_SIZE:
+                memo.clear()
+            verdict = memo[value] = search(value) is not None
+        return verdict
+
+    return test
 
 
 # --- trafilatura.xpaths, in the order they are defined there --------------------------------
@@ -81,7 +95,7 @@ def body_article_content(root: HtmlElement) -> list[HtmlElement]:
     """BODY_XPATH[0]: `.//*[self::article|div|main|section][...][1]` (first match per parent)."""
     found, parents = [], set()
     for elem in root.iterdescendants(_BODY_TAGS):
-        cls, ident = _attr(elem, "class"), _attr(elem, "id")
+        cls, ident = elem.get("class") or "", elem.get("id") or ""
         if (cls in ("post", "entry") or elem.get("itemprop") == "articleBody" or ident == "articleContent"
                 or _ARTICLE_ID(ident) or _ARTICLE_CLASS(cls)):
             parent = elem.getparent()
@@ -105,7 +119,7 @@ def _first(root: HtmlElement, tags: tuple[str, ...], test: Callable[[HtmlElement
 
 
 def _is_story(elem: HtmlElement) -> bool:
-    cls, ident = _attr(elem, "class"), _attr(elem, "id")
+    cls, ident = elem.get("class") or "", elem.get("id") or ""
     return (elem.get("role") == "article" or ident in ("article", "story")
             or cls in ("postarea", "art-postcontent", "text", "cell", "story")
             or _STORY_ID(ident) or _FULLTEXT_CLASS(cls) or _STORY_CLASS(cls))
@@ -117,7 +131,7 @@ def body_story(root: HtmlElement) -> list[HtmlElement]:
 
 
 def _is_main_content(elem: HtmlElement) -> bool:
-    cls, ident = _attr(elem, "class"), _attr(elem, "id")
+    cls, ident = elem.get("class") or "", elem.get("id") or ""
     return (ident == "content" or cls == "content" or _MAIN_ID(ident) or _MAIN_CLASS(cls)
             or "main-content" in ident.replace("C", "c").replace("M", "m")
             or "main-content" in cls.replace("C", "c").replace("M", "m")
@@ -139,8 +153,8 @@ def body_main(root: HtmlElement) -> list[HtmlElement]:
             if want_main:
                 want_main = False
                 found.append(elem)
-        elif want_other and (_attr(elem, "class").startswith("main") or _attr(elem, "id").startswith("main")
-                             or _attr(elem, "role").startswith("main")):
+        elif want_other and ((elem.get("class") or "").startswith("main") or (elem.get("id") or "").startswith("main")
+                             or (elem.get("role") or "").startswith("main")):
             want_other = False
             found.append(elem)
         if not (want_main or want_other):
@@ -157,14 +171,14 @@ _COMMENTS_CLASS = _test(traf_xpaths._COMMENTS_CLASS)
 def remove_comments(root: HtmlElement) -> list[HtmlElement]:
     """REMOVE_COMMENTS_XPATH[0]: comment containers."""
     return [elem for elem in root.iterdescendants(_COMMENTS_TAGS[:4])
-            if _COMMENTS_ID(_attr(elem, "id")) or _COMMENTS_CLASS(_attr(elem, "class"))]
+            if _COMMENTS_ID(elem.get("id")) or _COMMENTS_CLASS(elem.get("class"))]
 
 
 def remove_comments_and_lists(root: HtmlElement) -> list[HtmlElement]:
     """REMOVE_COMMENTS_AND_LISTS_XPATH[0]: comment containers and ol/ul comment lists (no disqus ids)."""
     found = []
     for elem in root.iterdescendants(_COMMENTS_TAGS):
-        ident, cls = _attr(elem, "id"), _attr(elem, "class")
+        ident, cls = elem.get("id") or "", elem.get("class") or ""
         if not (_COMMENTS_ID(ident) or _COMMENTS_CLASS(cls)):
             continue
         if elem.tag in ("ol", "ul") and not (_COMMENTS_ID_NO_DISQUS(ident) or _COMMENTS_CLASS(cls)):
@@ -182,7 +196,7 @@ def raw_infinite_scroll(root: HtmlElement) -> list[HtmlElement]:
     """RAW_TREE_PRUNE_XPATH[0]: infinite-scroll containers (without the page's h1, or mvp ones)."""
     found = []
     for elem in root.iterdescendants(_SCROLL_TAGS):
-        ident, cls = _attr(elem, "id"), _attr(elem, "class")
+        ident, cls = elem.get("id") or "", elem.get("class") or ""
         if (_INFINITE(ident) or _INFINITE(cls)) and (
                 next(elem.iterdescendants("h1"), None) is None or _MVP(ident) or _MVP(cls)):
             found.append(elem)
@@ -192,7 +206,7 @@ def raw_infinite_scroll(root: HtmlElement) -> list[HtmlElement]:
 def raw_share_buttons(root: HtmlElement) -> list[HtmlElement]:
     """RAW_TREE_PRUNE_XPATH[1]: elementor share buttons."""
     return [elem for elem in root.iterdescendants(_SCROLL_TAGS)
-            if "elementor-share-buttons" in _attr(elem, "class")]
+            if "elementor-share-buttons" in (elem.get("class") or "")]
 
 
 _DISCARD_TAGS = ("div", "item", "list", "p", "section", "span")
@@ -207,11 +221,11 @@ def overall_discard(root: HtmlElement) -> list[HtmlElement]:
     """OVERALL_DISCARD_XPATH[0]: navigation, share, newsletter, ads, footers... by class/id/role."""
     return [elem for elem in root.iterdescendants(_DISCARD_TAGS)
             if elem.get("data-lp-replacement-content") is not None
-            or "nav" in _attr(elem, "role").replace("N", "n")
-            or "MostPopularStories" in _attr(elem, "data-component")
+            or "nav" in (elem.get("role") or "").replace("N", "n")
+            or "MostPopularStories" in (elem.get("data-component") or "")
             or _COOKIE(_first_of(elem, "id", "class"))
-            or _DISCARD_ID(_attr(elem, "id"))
-            or _DISCARD_CLASS(_attr(elem, "class"))]
+            or _DISCARD_ID(elem.get("id"))
+            or _DISCARD_CLASS(elem.get("class"))]
 
 
 _HIDDEN = _test("hidden")
@@ -226,7 +240,7 @@ def overall_discard_hidden(root: HtmlElement) -> list[HtmlElement]:
     for elem in root.iterdescendants(etree.Element):
         if not elem.attrib:  # every clause needs an attribute: an empty string fails them all
             continue
-        cls, ident, style = _attr(elem, "class"), _attr(elem, "id"), _attr(elem, "style")
+        cls, ident, style = elem.get("class") or "", elem.get("id") or "", elem.get("style") or ""
         if (cls == "comments-title" or _first_of(elem, "id", "class").startswith("reply-")
                 or _HIDDEN(_first_of(elem, "id", "style"))
                 or "display:none" in style or "display: none" in style
@@ -238,13 +252,13 @@ def overall_discard_hidden(root: HtmlElement) -> list[HtmlElement]:
 def teaser_discard(root: HtmlElement) -> list[HtmlElement]:
     """TEASER_DISCARD_XPATH[0]: teaser blocks."""
     return [elem for elem in root.iterdescendants(_DISCARD_TAGS)
-            if "teaser" in _attr(elem, "id").replace("T", "t") or "teaser" in _attr(elem, "class").replace("T", "t")]
+            if "teaser" in (elem.get("id") or "").replace("T", "t") or "teaser" in (elem.get("class") or "").replace("T", "t")]
 
 
 def discard_image_elements(root: HtmlElement) -> list[HtmlElement]:
     """DISCARD_IMAGE_ELEMENTS[0]: captions."""
     return [elem for elem in root.iterdescendants(_DISCARD_TAGS)
-            if "caption" in _attr(elem, "id") or "caption" in _attr(elem, "class")]
+            if "caption" in (elem.get("id") or "") or "caption" in (elem.get("class") or "")]
 
 
 _BASIC_CLEAN_TAGS = frozenset({"aside", "fencedframe", "footer", "script", "style", "svg", "template"})
@@ -261,7 +275,7 @@ def _basic_clean_selector() -> Selector:
             tag = elem.tag
             if (tag in _BASIC_CLEAN_TAGS
                     or (tag == "div" and "footer" in _first_of(elem, "class", "id"))
-                    or cookie(_attr(elem, "class")) or cookie(_attr(elem, "id"))):
+                    or cookie(elem.get("class")) or cookie(elem.get("id"))):
                 found.append(elem)
         return found
 
