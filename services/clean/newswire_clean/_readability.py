@@ -73,6 +73,11 @@ def _text_length(elem: HtmlElement) -> int:
     return clean_length(elem.text_content() or "")
 
 
+#: _unlikely verdicts by "class id" string: the same strings recur within and across pages.
+_UNLIKELY_VERDICTS: dict[str, bool] = {}
+_MAX_VERDICTS = 20_000
+
+
 def _unlikely(attrs: str) -> bool:
     """readability's test of "class id" for an unlikely candidate."""
     if attrs.isascii():
@@ -199,22 +204,29 @@ class TreeDocument(Document):
         return candidates
 
     def remove_unlikely_candidates(self):
-        # The stock loop, with one verdict per distinct class/id string, and none of the work
-        # for elements inside a subtree already dropped (it could only drop them from that).
-        verdicts: dict[str, bool] = {}
-        dropped: set[HtmlElement] = set()
-        # stock: self.html.xpath(".//*[@class or @id]")
-        for elem in [e for e in self.html.iterdescendants(etree.Element)
-                     if e.get("class") is not None or e.get("id") is not None]:
-            s = "{} {}".format(elem.get("class", ""), elem.get("id", ""))
+        # The stock loop, with one verdict per distinct class/id string (kept across pages), and
+        # none of the work for elements inside a subtree already dropped (it could only drop
+        # them from that). Verdicts read attributes only, which drops do not change, so they
+        # are all taken in one walk before any drop (stock: xpath(".//*[@class or @id]")).
+        flagged = []
+        for elem in self.html.iterdescendants(etree.Element):
+            cls, ident = elem.get("class"), elem.get("id")
+            if cls is None and ident is None:
+                continue
+            s = f"{cls or ''} {ident or ''}"
             if len(s) < 2:
                 continue
-            verdict = verdicts.get(s)
+            verdict = _UNLIKELY_VERDICTS.get(s)
             if verdict is None:
-                verdict = verdicts[s] = _unlikely(s)
+                if len(_UNLIKELY_VERDICTS) >= _MAX_VERDICTS:
+                    _UNLIKELY_VERDICTS.clear()
+                verdict = _UNLIKELY_VERDICTS[s] = _unlikely(s)
+            if verdict:
+                flagged.append(elem)
+        dropped: set[HtmlElement] = set()
+        for elem in flagged:
             if (
-                verdict
-                and elem.tag not in ("html", "body")
+                elem.tag not in ("html", "body")
                 and not any(anc in dropped for anc in elem.iterancestors())
                 # stock: xpath("ancestor-or-self::pre | ancestor-or-self::code") and
                 # xpath("descendant-or-self::main | ... article | ... math"), compiled per call

@@ -108,6 +108,11 @@ _AUTHOR_BOX_CLASS = re.compile(r"(?:^|\s)author-bio(?:\s|$)|author-box|about-aut
                                r"|authorbox|author-info|author_bio|bio-box|author-profile")
 
 
+def _maybe_author_box(cls: str | None) -> bool:
+    """A cheap necessary condition for _AUTHOR_BOX_CLASS: each alternative has one of these."""
+    return bool(cls) and ("author" in cls or "bio-box" in cls)
+
+
 def _meta_index(tree: HtmlElement) -> dict[str, str]:
     """First non-empty content of every <meta> by property/name/itemprop/http-equiv (one pass)."""
     index: dict[str, str] = {}
@@ -222,7 +227,7 @@ def _author_bios(tree: HtmlElement, names: list[str]) -> tuple[dict[str, str], l
     bios: dict[str, str] = {}
     texts: list[str] = []
     found = (e for e in tree.iter("div", "section", "aside", "footer")
-             if _AUTHOR_BOX_CLASS.search(e.get("class") or ""))
+             if _maybe_author_box(e.get("class")) and _AUTHOR_BOX_CLASS.search(e.get("class")))
     for box in list(found)[:3]:
         text = normalise_text(html_text.extract_text(box, guess_layout=False))
         if not text or len(text) > 3000:

@@ -150,3 +150,17 @@ def test_same_extraction_with_the_stock_selectors():
         assert _selectors.install() == []
     for page, a, b in zip(DEV_PAGES, fast, stock, strict=True):
         assert a == b, page.name
+
+
+def test_author_box_prefilter_lets_every_author_box_class_through():
+    from newswire_clean.html_extract import _AUTHOR_BOX_CLASS, _maybe_author_box
+    rng = random.Random(5)
+    words = ["author", "bio", "box", "-", "_", " ", "about", "info", "profile", "description", "Author",
+             "authorbox", "bio-box", "x"]
+    hits = 0
+    for _ in range(20000):
+        cls = "".join(rng.choice(words) for _ in range(rng.randint(0, 5)))
+        if _AUTHOR_BOX_CLASS.search(cls):
+            hits += 1
+            assert _maybe_author_box(cls), cls
+    assert hits > 1000
