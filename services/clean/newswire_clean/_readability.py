@@ -10,11 +10,13 @@ summaries against the stock class on real pages.
 
 from __future__ import annotations
 
+import inspect
 import re
 
 from lxml import etree
 from lxml.html import HtmlElement
 from readability import Document
+from readability import readability as readability_module
 from readability.readability import REGEXES
 
 _DISPLAY_NONE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
@@ -71,6 +73,30 @@ def clean_length(text: str) -> int:
 
 def _text_length(elem: HtmlElement) -> int:
     return clean_length(elem.text_content() or "")
+
+
+#: readability's module-level text_length, which its Document methods (sanitize, the semantic
+#: candidate checks) call by name: len(clean(text)) with clean's three regex passes, on texts up
+#: to the whole page. Swapped for _text_length (same value, see clean_length) only while it is
+#: this definition.
+_STOCK_TEXT_LENGTH = 'def text_length(i):\n    return len(clean(i.text_content() or ""))\n'
+
+
+#: readability's own text_length, for tests that compare against stock behaviour.
+stock_text_length = readability_module.text_length
+
+
+def install_text_length() -> bool:
+    current = readability_module.text_length
+    if current is _text_length:
+        return True
+    try:
+        stock = inspect.getsource(current) == _STOCK_TEXT_LENGTH
+    except (OSError, TypeError):
+        stock = False
+    if stock:
+        readability_module.text_length = _text_length
+    return stock
 
 
 #: _unlikely verdicts by "class id" string: the same strings recur within and across pages.
@@ -277,3 +303,6 @@ class TreeDocument(Document):
                     elem.insert(pos + 1, p)
                 if child.tag == "br":
                     child.drop_tree()
+
+
+install_text_length()

@@ -38,8 +38,8 @@ from trafilatura.utils import (
 
 from newswire_common.contracts import Author
 
-from ._authors import page_author
 from . import _selectors
+from ._authors import page_author
 from ._base import Extraction, normalise_text, paragraphs_to_body
 from ._readability import TreeDocument
 

@@ -12,9 +12,17 @@ from pathlib import Path
 import pytest
 from lxml import etree
 from readability import Document
+from readability import readability as readability_module
 from readability.readability import clean
 
-from newswire_clean._readability import _DISPLAY_NONE, TreeDocument, clean_length
+from newswire_clean._readability import (
+    _DISPLAY_NONE,
+    TreeDocument,
+    _text_length,
+    clean_length,
+    install_text_length,
+    stock_text_length,
+)
 from newswire_clean.html_extract import _strip_code, load_html
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -68,8 +76,21 @@ def test_clean_length_on_random_blank_mixes():
 def _summaries(html: str) -> tuple[str, str]:
     tree = load_html(html)
     _strip_code(tree)
-    return (StockDocument(copy.deepcopy(tree)).summary(html_partial=True),
-            TreeDocument(tree).summary(html_partial=True))
+    fast_length = readability_module.text_length
+    readability_module.text_length = stock_text_length  # the module function readability's methods call
+    try:
+        stock = StockDocument(copy.deepcopy(tree)).summary(html_partial=True)
+    finally:
+        readability_module.text_length = fast_length
+    return stock, TreeDocument(tree).summary(html_partial=True)
+
+
+def test_text_length_is_installed_and_is_readabilitys():
+    assert install_text_length()
+    assert readability_module.text_length is _text_length
+    tree = load_html(fx.article_html())
+    lengths = [(_text_length(e), stock_text_length(e)) for e in tree.iter()]
+    assert all(a == b for a, b in lengths) and max(a for a, _ in lengths) > 500
 
 
 def test_same_summary_on_the_fixture_article():
