@@ -10,11 +10,13 @@ summaries against the stock class on real pages.
 
 from __future__ import annotations
 
+import inspect
 import re
 
 from lxml import etree
 from lxml.html import HtmlElement
 from readability import Document
+from readability import readability as readability_module
 from readability.readability import REGEXES
 
 _DISPLAY_NONE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
@@ -73,6 +75,35 @@ def _text_length(elem: HtmlElement) -> int:
     return clean_length(elem.text_content() or "")
 
 
+#: readability's module-level text_length, which its Document methods (sanitize, the semantic
+#: candidate checks) call by name: len(clean(text)) with clean's three regex passes, on texts up
+#: to the whole page. Swapped for _text_length (same value, see clean_length) only while it is
+#: this definition.
+_STOCK_TEXT_LENGTH = 'def text_length(i):\n    return len(clean(i.text_content() or ""))\n'
+
+
+#: readability's own text_length, for tests that compare against stock behaviour.
+stock_text_length = readability_module.text_length
+
+
+def install_text_length() -> bool:
+    current = readability_module.text_length
+    if current is _text_length:
+        return True
+    try:
+        stock = inspect.getsource(current) == _STOCK_TEXT_LENGTH
+    except (OSError, TypeError):
+        stock = False
+    if stock:
+        readability_module.text_length = _text_length
+    return stock
+
+
+#: _unlikely verdicts by "class id" string: the same strings recur within and across pages.
+_UNLIKELY_VERDICTS: dict[str, bool] = {}
+_MAX_VERDICTS = 20_000
+
+
 def _unlikely(attrs: str) -> bool:
     """readability's test of "class id" for an unlikely candidate."""
     if attrs.isascii():
@@ -115,12 +146,24 @@ class TreeDocument(Document):
         self._link_lengths: dict[HtmlElement, int] | None = None
 
     def _parse(self, input):
+        # stock: doc.xpath("//*[@hidden]") then doc.xpath("//*[@style]") on what is left; one
+        # Python walk collects both (XPath predicates cost about 1 µs an element).
         doc = input
-        for elem in doc.xpath("//*[@hidden]"):
+        hidden, styled = [], []
+        for elem in doc.getroottree().iter(etree.Element):
+            if elem.get("hidden") is not None:
+                hidden.append(elem)
+            style = elem.get("style")
+            if style is not None and _DISPLAY_NONE.search(style):
+                styled.append(elem)
+        for elem in hidden:
             elem.drop_tree()
-        for elem in doc.xpath("//*[@style]"):
-            if _DISPLAY_NONE.search(elem.get("style") or ""):
-                elem.drop_tree()
+        if hidden:  # a styled element in a dropped subtree is no longer in the document
+            gone = set(hidden)
+            styled = [elem for elem in styled
+                      if elem not in gone and not any(anc in gone for anc in elem.iterancestors())]
+        for elem in styled:
+            elem.drop_tree()
         etree.strip_elements(doc, "script", "style", "link", "template", etree.Comment,
                              etree.ProcessingInstruction, with_tail=False)
         return doc
@@ -187,20 +230,29 @@ class TreeDocument(Document):
         return candidates
 
     def remove_unlikely_candidates(self):
-        # The stock loop, with one verdict per distinct class/id string, and none of the work
-        # for elements inside a subtree already dropped (it could only drop them from that).
-        verdicts: dict[str, bool] = {}
-        dropped: set[HtmlElement] = set()
-        for elem in self.html.xpath(".//*[@class or @id]"):
-            s = "{} {}".format(elem.get("class", ""), elem.get("id", ""))
+        # The stock loop, with one verdict per distinct class/id string (kept across pages), and
+        # none of the work for elements inside a subtree already dropped (it could only drop
+        # them from that). Verdicts read attributes only, which drops do not change, so they
+        # are all taken in one walk before any drop (stock: xpath(".//*[@class or @id]")).
+        flagged = []
+        for elem in self.html.iterdescendants(etree.Element):
+            cls, ident = elem.get("class"), elem.get("id")
+            if cls is None and ident is None:
+                continue
+            s = f"{cls or ''} {ident or ''}"
             if len(s) < 2:
                 continue
-            verdict = verdicts.get(s)
+            verdict = _UNLIKELY_VERDICTS.get(s)
             if verdict is None:
-                verdict = verdicts[s] = _unlikely(s)
+                if len(_UNLIKELY_VERDICTS) >= _MAX_VERDICTS:
+                    _UNLIKELY_VERDICTS.clear()
+                verdict = _UNLIKELY_VERDICTS[s] = _unlikely(s)
+            if verdict:
+                flagged.append(elem)
+        dropped: set[HtmlElement] = set()
+        for elem in flagged:
             if (
-                verdict
-                and elem.tag not in ("html", "body")
+                elem.tag not in ("html", "body")
                 and not any(anc in dropped for anc in elem.iterancestors())
                 # stock: xpath("ancestor-or-self::pre | ancestor-or-self::code") and
                 # xpath("descendant-or-self::main | ... article | ... math"), compiled per call
@@ -251,3 +303,6 @@ class TreeDocument(Document):
                     elem.insert(pos + 1, p)
                 if child.tag == "br":
                     child.drop_tree()
+
+
+install_text_length()

@@ -10,10 +10,19 @@ import sys
 from pathlib import Path
 
 import pytest
+from lxml import etree
 from readability import Document
+from readability import readability as readability_module
 from readability.readability import clean
 
-from newswire_clean._readability import TreeDocument, clean_length
+from newswire_clean._readability import (
+    _DISPLAY_NONE,
+    TreeDocument,
+    _text_length,
+    clean_length,
+    install_text_length,
+    stock_text_length,
+)
 from newswire_clean.html_extract import _strip_code, load_html
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -26,6 +35,19 @@ EXTRACTION = Path(os.environ.get("NEWSWIRE_EXTRACTION_DIR", REPO_ROOT.parent / "
 
 class StockDocument(TreeDocument):
     """TreeDocument's in-place parse with readability's own versions of the overridden steps."""
+
+    def _parse(self, input):
+        # readability's own _parse minus its Cleaner (which TreeDocument replaces by the
+        # strip_elements below): XPath for hidden and display:none elements
+        doc = input
+        for elem in doc.xpath("//*[@hidden]"):
+            elem.drop_tree()
+        for elem in doc.xpath("//*[@style]"):
+            if _DISPLAY_NONE.search(elem.get("style") or ""):
+                elem.drop_tree()
+        etree.strip_elements(doc, "script", "style", "link", "template", etree.Comment,
+                             etree.ProcessingInstruction, with_tail=False)
+        return doc
 
     get_link_density = Document.get_link_density
     remove_unlikely_candidates = Document.remove_unlikely_candidates
@@ -54,8 +76,21 @@ def test_clean_length_on_random_blank_mixes():
 def _summaries(html: str) -> tuple[str, str]:
     tree = load_html(html)
     _strip_code(tree)
-    return (StockDocument(copy.deepcopy(tree)).summary(html_partial=True),
-            TreeDocument(tree).summary(html_partial=True))
+    fast_length = readability_module.text_length
+    readability_module.text_length = stock_text_length  # the module function readability's methods call
+    try:
+        stock = StockDocument(copy.deepcopy(tree)).summary(html_partial=True)
+    finally:
+        readability_module.text_length = fast_length
+    return stock, TreeDocument(tree).summary(html_partial=True)
+
+
+def test_text_length_is_installed_and_is_readabilitys():
+    assert install_text_length()
+    assert readability_module.text_length is _text_length
+    tree = load_html(fx.article_html())
+    lengths = [(_text_length(e), stock_text_length(e)) for e in tree.iter()]
+    assert all(a == b for a, b in lengths) and max(a for a, _ in lengths) > 500
 
 
 def test_same_summary_on_the_fixture_article():
@@ -70,3 +105,17 @@ def test_same_summary_on_the_dev_pages():
     for page in pages:
         stock, fast = _summaries(gzip.decompress(page.read_bytes()).decode("utf-8", "replace"))
         assert fast == stock, page.name
+
+
+def test_same_summary_with_nested_hidden_and_undisplayed_blocks():
+    story = "".join(f"<p>{p}</p>" for p in fx.STORY)
+    html = f"""<html><body><div id="main"><h1>Ferry terminal to close</h1>{story}
+      <div hidden><p style="display:none">Hidden promo inside a hidden box, long enough to score.</p>
+        <div style="visibility: hidden"><p>Nested invisible text in a hidden block.</p></div></div>
+      <div style="display: none"><p hidden>Undisplayed and hidden.</p><p>Undisplayed only.</p></div>
+      <p style="color: red">{fx.STORY[0]}</p><section hidden="hidden"><p>Gone.</p></section></div>
+      </body></html>"""
+    stock, fast = _summaries(html)
+    assert fast == stock
+    assert "Ferry terminal" in fast or fx.STORY[0][:40] in fast
+    assert "Hidden promo" not in fast and "Undisplayed" not in fast
