@@ -82,3 +82,18 @@ def test_shape_response_merges_disjunctive_facets():
     assert body["stories"]["facets"]["source"] == {"BBC": 1}
     assert body["stories"]["hits"][0]["snippet"] == "b"
     assert body["authors"] == {"hits": [], "total": 0}
+
+
+def test_segments_split_path_equals_the_regex_path_on_random_sentinel_mixes():
+    import random
+
+    from newswire_search.query import _segments_unpaired
+
+    rng = random.Random(8)
+    alphabet = ["a", "b", " ", HIGHLIGHT_PRE, HIGHLIGHT_POST]
+    for _ in range(5000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(12)))
+        assert segments(text) == _segments_unpaired(text), repr(text)
+    paired = f"x {HIGHLIGHT_PRE}y{HIGHLIGHT_POST} z{HIGHLIGHT_PRE}{HIGHLIGHT_POST}"
+    assert segments(paired) == [{"text": "x ", "match": False}, {"text": "y", "match": True},
+                                {"text": " z", "match": False}]
