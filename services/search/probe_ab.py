@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -79,6 +80,7 @@ def stack(args: argparse.Namespace) -> int:
         print(f"ready: {args.state}", file=sys.stderr, flush=True)
         while not stop:
             time.sleep(0.5)
+    shutil.rmtree(work, ignore_errors=True)
     return 0
 
 
