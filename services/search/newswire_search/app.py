@@ -5,13 +5,17 @@ The browser talks only to this service; the Meilisearch master key stays server-
 
 import re
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import orjson
 from fastapi import FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import QueryParams
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from newswire_common import metrics
 from newswire_common.logging import get_logger
@@ -25,6 +29,7 @@ from .params import search_request as parse_search_request
 from .query import (
     SLUG,
     ParameterError,
+    SearchRequest,
     author_page_queries,
     build_queries,
     shape_author,
@@ -84,16 +89,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def backend_error(_: Request, exc: BackendError) -> JSONResponse:
         return JSONResponse(status_code=exc.status, content={"detail": exc.detail})
 
-    @api.get("/v1/search", summary="Stories and authors matching a query; facet counts if asked",
-             openapi_extra={"parameters": openapi_parameters(SearchParams)})
-    async def search(request: Request) -> Response:
-        started = time.perf_counter()
-        search_request = parse_search_request(request.query_params)
+    async def answer(search_request: SearchRequest, started: float) -> bytes:
         queries, facet_params = build_queries(search_request)
         results = await multi_search(queries)
         body = shape_response(search_request, results, facet_params)
         body["took_ms"] = round((time.perf_counter() - started) * 1000, 2)
-        return json_response(body)
+        return orjson.dumps(body)
+
+    # Valid searches are answered ahead of FastAPI's router (see SearchFastPath); this route
+    # documents the API and answers the rest, so every 422 keeps FastAPI's wording.
+    @api.get("/v1/search", summary="Stories and authors matching a query; facet counts if asked",
+             openapi_extra={"parameters": openapi_parameters(SearchParams)})
+    async def search(request: Request) -> Response:
+        started = time.perf_counter()
+        body = await answer(parse_search_request(request.query_params), started)
+        return Response(body, media_type="application/json")
+
+    api.add_middleware(SearchFastPath, answer=answer)
 
     @api.get("/v1/authors/{slug}", summary="An author's profile and their stories, newest first",
              responses={404: {"description": "no author with that id"}})
@@ -144,6 +156,36 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await meili.aclose()
 
     return api
+
+
+JSON_HEADERS = [(b"content-type", b"application/json")]
+
+
+class SearchFastPath:
+    """GET /v1/search with valid parameters, answered before FastAPI's exception middleware,
+    router and dependency resolution, which cost ~0.1 ms of CPU a search (of ~0.7 ms). Any
+    other request, and a search whose parameters do not validate, goes on to the app."""
+
+    def __init__(self, app: ASGIApp,
+                 answer: Callable[[SearchRequest, float], Awaitable[bytes]]) -> None:
+        self.app = app
+        self.answer = answer
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != "/v1/search" or scope["method"] != "GET":
+            return await self.app(scope, receive, send)
+        started = time.perf_counter()
+        try:
+            search_request = parse_search_request(QueryParams(scope["query_string"]))
+        except (RequestValidationError, ParameterError):
+            return await self.app(scope, receive, send)  # the route words the 422
+        try:
+            status, body = 200, await self.answer(search_request, started)
+        except BackendError as exc:
+            status, body = exc.status, orjson.dumps({"detail": exc.detail})
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [*JSON_HEADERS, (b"content-length", b"%d" % len(body))]})
+        await send({"type": "http.response.body", "body": body})
 
 
 class BackendError(Exception):

@@ -56,3 +56,20 @@ def test_openapi_documents_every_parameter():
     assert documented.keys() == names
     assert documented["sort"]["schema"]["enum"] == ["relevance", "newest"]
     assert documented["section"]["schema"]["type"] == "array"
+
+
+def test_the_app_answers_invalid_parameters_with_fastapis_422_before_asking_meilisearch():
+    from fastapi.testclient import TestClient
+
+    from newswire_cli.stack import free_port
+    from newswire_common.settings import Settings
+
+    nothing_listens = f"http://127.0.0.1:{free_port()}"  # a 503 if anything asked it
+    with TestClient(create_app(Settings(meili_url=nothing_listens))) as client:
+        for query, param in (("colour=red", "colour"), ("page=0", "page"),
+                             ("from=2005-02-01&to=2005-01-01", "to")):
+            response = client.get(f"/v1/search?{query}")
+            assert response.status_code == 422, (query, response.text)
+            assert response.json()["detail"][0]["loc"] == ["query", param]
+        assert client.get("/v1/search?q=x").status_code == 503
+        assert client.post("/v1/search?q=x").status_code == 405  # not the fast path

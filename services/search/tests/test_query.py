@@ -82,3 +82,28 @@ def test_shape_response_merges_disjunctive_facets():
     assert body["stories"]["facets"]["source"] == {"BBC": 1}
     assert body["stories"]["hits"][0]["snippet"] == "b"
     assert body["authors"] == {"hits": [], "total": 0}
+
+
+def test_segments_split_path_equals_the_regex_path_on_random_sentinel_mixes():
+    import random
+
+    from newswire_search.query import _segments_unpaired
+
+    rng = random.Random(8)
+    alphabet = ["a", "b", " ", HIGHLIGHT_PRE, HIGHLIGHT_POST]
+    for _ in range(5000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(12)))
+        assert segments(text) == _segments_unpaired(text), repr(text)
+    paired = f"x {HIGHLIGHT_PRE}y{HIGHLIGHT_POST} z{HIGHLIGHT_PRE}{HIGHLIGHT_POST}"
+    assert segments(paired) == [{"text": "x ", "match": False}, {"text": "y", "match": True},
+                                {"text": " z", "match": False}]
+
+
+def test_snippets_come_from_a_600_char_head_cut_between_words():
+    from newswire_index.documents import SNIPPET_SOURCE_CHARS, body_head
+
+    body = " ".join(f"word{i}" for i in range(400))
+    head = body_head(body)
+    assert SNIPPET_SOURCE_CHARS == 600  # what the search latency figures were measured with
+    assert 300 < len(head) <= 600 and body.startswith(head) and body[len(head)] == " "
+    assert body_head("short body") == "short body"
