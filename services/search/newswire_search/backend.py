@@ -83,7 +83,7 @@ class _Connection(asyncio.Protocol):
 
 class SearchBackend:
     def __init__(self, url: str, api_key: str | None = None, *, timeout: float = 10.0,
-                 max_connections: int = 64) -> None:
+                 max_idle: int = 64) -> None:
         parts = urlsplit(url)
         self._secure = parts.scheme == "https"
         self._host = parts.hostname or "127.0.0.1"
@@ -96,10 +96,7 @@ class SearchBackend:
             headers += f"Authorization: Bearer {api_key}\r\n"
         self._headers = headers.encode("latin-1")
         self._timeout = timeout
-        # At most this many requests in flight (more wait, within their timeout), so a burst
-        # of readers cannot open a connection each; as many stay open for reuse.
-        self._slots = asyncio.Semaphore(max_connections)
-        self._max_idle = max_connections
+        self._max_idle = max_idle
         self._idle: list[_Connection] = []
         self._ssl = ssl.create_default_context() if self._secure else None
 
@@ -123,7 +120,7 @@ class SearchBackend:
 
     async def _request(self, method: str, path: str, body: Any = None) -> tuple[int, bytes]:
         message = self._message(method, path, orjson.dumps(body) if body is not None else None)
-        async with asyncio.timeout(self._timeout), self._slots:
+        async with asyncio.timeout(self._timeout):
             while True:
                 connection = None
                 while self._idle and connection is None:

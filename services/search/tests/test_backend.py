@@ -167,13 +167,3 @@ async def test_a_silent_or_vanishing_server_is_unreachable_in_bounded_time():
         await backend.multi_search([{"q": "x"}])
     assert len(requests) == 1
     server.close()
-
-async def test_concurrent_searches_share_a_bounded_set_of_connections(meilisearch):
-    backend = SearchBackend(meilisearch.url, MASTER_KEY, max_connections=3)
-    try:
-        results = await asyncio.gather(*(backend.multi_search(
-            [{"indexUid": "articles", "q": "economy"}]) for _ in range(20)))
-        assert all(result["hits"][0]["id"] == "a1" for [result] in results)
-        assert len(backend._idle) == 3
-    finally:
-        await backend.aclose()
