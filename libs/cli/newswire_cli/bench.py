@@ -852,7 +852,8 @@ def bench(
     = None,
     workers: Annotated[int, typer.Option(help="replicas of each stream worker")] = 1,
     replicas: Annotated[list[str] | None, typer.Option(
-        help="replicas of one stage, overriding --workers: STAGE=N (repeatable)")] = None,
+        help="replicas of one stage: STAGE=N (repeatable); by default enrich runs "
+             "2 x --workers, the other stages --workers")] = None,
     py_spy: Annotated[bool, typer.Option("--py-spy", help="profile workers during back-fill")]
     = False,
 ) -> None:
@@ -860,7 +861,7 @@ def bench(
     given = {k: v for k, v in {"copies": copies, "limit": limit, "fresh_seconds": fresh_seconds,
                                    "queries": queries}.items() if v is not None}
     common = dict(concurrency=concurrency, batch=batch, fresh_rate=fresh_rate, workers=workers,
-                  replicas=replicas_option(replicas), py_spy=py_spy, **given)
+                  replicas=replicas_option(workers, replicas), py_spy=py_spy, **given)
     opts = (BenchOptions.quick_defaults(corpus, **common) if quick
             else BenchOptions(corpus=corpus, **common))
     if not opts.corpus.exists():

@@ -119,7 +119,8 @@ def serve(service: Annotated[str, typer.Argument(help="|".join(SERVICES))],
 @app.command()
 def run(workers: Annotated[int, typer.Option(help="replicas of each stream worker")] = 1,
         replicas: Annotated[list[str] | None, typer.Option(
-            help="replicas of one stage, overriding --workers: STAGE=N (repeatable)")] = None,
+            help="replicas of one stage: STAGE=N (repeatable); by default enrich runs "
+                 "2 x --workers, the other stages --workers")] = None,
         var_dir: Annotated[Path, typer.Option(help="data and logs")] = Path("var")) -> None:
     """Start Redis, Meilisearch and all services locally; Ctrl-C stops everything."""
     from urllib.parse import urlsplit
@@ -130,7 +131,7 @@ def run(workers: Annotated[int, typer.Option(help="replicas of each stream worke
 
     settings = get_settings()
     cfg = StackConfig(
-        var_dir=var_dir, workers=workers, stage_workers=replicas_option(replicas),
+        var_dir=var_dir, workers=workers, stage_workers=replicas_option(workers, replicas),
         log_format=settings.log_format,
         redis_port=urlsplit(settings.redis_url).port or 6379,
         meili_port=urlsplit(settings.meili_url).port or 7700,
