@@ -38,13 +38,15 @@ def decode_response(status: int, content: bytes) -> Any:
 
 
 class Meili:
-    def __init__(self, url: str, api_key: str | None = None, *, timeout: float = 30.0) -> None:
+    def __init__(self, url: str, api_key: str | None = None, *, timeout: float = 30.0,
+                 max_connections: int = 32) -> None:
         # Relative paths join onto this, so a URL with a path prefix works too.
         self._url = url.rstrip("/") + "/"
         self._headers = {"Accept-Encoding": "identity", "Content-Type": "application/json"}
         if api_key:
             self._headers["Authorization"] = f"Bearer {api_key}"
         self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._max_connections = max_connections
         self._session: aiohttp.ClientSession | None = None
         self._watcher = TaskWatcher(self)
 
@@ -53,7 +55,7 @@ class Meili:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
                 self._url, headers=self._headers, timeout=self._timeout, auto_decompress=False,
-                connector=aiohttp.TCPConnector(limit=32, keepalive_timeout=15))
+                connector=aiohttp.TCPConnector(limit=self._max_connections, keepalive_timeout=15))
         return self._session
 
     async def aclose(self) -> None:
