@@ -810,8 +810,9 @@ def run_bench(opts: BenchOptions, echo: Any = print) -> dict[str, Any]:
         if opts.py_spy:
             result["py_spy_files"] = [str(p) for p in sorted(work.glob("py-spy-*.txt"))]
     finally:
-        if not opts.py_spy:
-            shutil.rmtree(work, ignore_errors=True)
+        # With --py-spy the profiles (and the stack's log) stay; the data dirs (~150 MB) go.
+        for part in ([work / "stack", work / "baseline-meili"] if opts.py_spy else [work]):
+            shutil.rmtree(part, ignore_errors=True)
     # Other engineers' stacks share this machine: the load average says how contended it was.
     result["machine"]["loadavg_end"] = os.getloadavg()
     cpu_total = sum(v for k, v in result.get("cpu_ms_per_article", {}).items()
