@@ -109,9 +109,25 @@ class Probe:
             time.sleep(0.005)
 
 
+_TRACE_UNITS = {"ns": 1e-9, "µs": 1e-6, "ms": 1e-3, "s": 1.0}
+
+
 def seconds(iso_duration: str) -> float:
     """Meilisearch durations look like 'PT0.123456S'."""
     return float(iso_duration.removeprefix("PT").removesuffix("S"))
+
+
+def trace_seconds(value: str) -> float:
+    """A progress-trace step's time: '12.34ms', '80.6µs', '1.2s' (or an ISO duration)."""
+    if value.startswith("PT"):
+        return seconds(value)
+    for unit in ("ns", "µs", "ms", "s"):
+        if value.endswith(unit):
+            try:
+                return float(value.removesuffix(unit)) * _TRACE_UNITS[unit]
+            except ValueError:
+                return 0.0
+    return 0.0
 
 
 def run_variant(name: str, patch: dict[str, Any], docs: list[dict[str, Any]], base: int,
@@ -158,9 +174,11 @@ def run_variant(name: str, patch: dict[str, Any], docs: list[dict[str, Any]], ba
                 if trace and last.get("batchUid") is not None:
                     batch = probe.http.get(f"/batches/{last['batchUid']}").json()
                     steps = batch.get("stats", {}).get("progressTrace", {})
-                    slow = sorted(((k, seconds(v) if isinstance(v, str) and v.startswith("PT")
-                                    else 0.0) for k, v in steps.items()), key=lambda kv: -kv[1])
-                    for step, spent in slow[:6]:
+                    # Leaf steps only: a parent's time is the sum of its children's.
+                    leaves = [k for k in steps if not any(o.startswith(k + " > ") for o in steps)]
+                    slow = sorted(((k, trace_seconds(steps[k]) if isinstance(steps[k], str)
+                                    else 0.0) for k in leaves), key=lambda kv: -kv[1])
+                    for step, spent in slow[:10]:
                         print(f"         {spent:7.3f} s  {step}")
         finally:
             probe.close()
