@@ -146,8 +146,8 @@ async def index_articles(articles: list[EnrichedArticle]) -> None:
                      batch_size=len(articles), freshness_s=round(freshness, 3))
 
 
-async def commit_stories(stories: list[dict[str, Any]]) -> None:
-    await wait_for_task(await meili.add_documents(ARTICLES_INDEX, stories))
+async def send_stories(stories: list[dict[str, Any]]) -> int:
+    return await meili.add_documents(ARTICLES_INDEX, stories)
 
 
 #: Entries waiting for clean or enrich (lag + pending) above which the upstream stages count
@@ -174,7 +174,7 @@ async def watch_upstream(every_s: float = 0.25) -> None:
         await asyncio.sleep(every_s)
 
 
-stories_commit = GroupCommit(commit_stories, upstream_busy=upstream_busy,
+stories_commit = GroupCommit(send_stories, wait_for_task, upstream_busy=upstream_busy,
                              target_docs=settings.index_batch_size,
                              max_hold_s=settings.index_hold_max_ms / 1000)
 _watcher: asyncio.Task[None] | None = None

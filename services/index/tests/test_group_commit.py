@@ -1,4 +1,5 @@
-"""Group commit: concurrent index handlers share Meilisearch tasks (pure asyncio, fake commit)."""
+"""Group commit: concurrent index handlers share Meilisearch tasks and batches (pure asyncio,
+a fake task queue that batches like Meilisearch)."""
 
 import asyncio
 
@@ -8,46 +9,102 @@ from newswire_index.group_commit import GroupCommit
 
 
 class FakeMeili:
-    """Records each commit's stories; each commit takes `seconds`, optionally fails."""
+    """Meilisearch's task queue in miniature: batches run one at a time, a batch takes every
+    task queued when it starts, and takes `seconds`; `fail` fails the tasks it finishes."""
 
-    def __init__(self, seconds: float = 0.05, fail: Exception | None = None) -> None:
-        self.seconds, self.fail = seconds, fail
-        self.commits: list[list[str]] = []
+    def __init__(self, seconds: float = 0.05, fail: Exception | None = None,
+                 send_seconds: float = 0.0) -> None:
+        self.seconds, self.fail, self.send_seconds = seconds, fail, send_seconds
+        self.commits: list[list[str]] = []  # the stories of each task, in the order sent
+        self.batches: list[list[int]] = []  # task uids of each batch
+        self.sent_at: list[float] = []
+        self.batch_ended_at: list[float] = []
+        self.sending = self.max_sending = 0
+        self._queue: list[int] = []
+        self._done: dict[int, Exception | None] = {}
+        self._worker: asyncio.Task[None] | None = None
 
-    async def commit(self, stories: list[dict]) -> None:
+    async def send(self, stories: list[dict]) -> int:
+        self.sending += 1
+        self.max_sending = max(self.max_sending, self.sending)
+        await asyncio.sleep(self.send_seconds)
+        self.sending -= 1
+        uid = len(self.commits)
         self.commits.append([s["id"] for s in stories])
-        await asyncio.sleep(self.seconds)
-        if self.fail:
-            raise self.fail
+        self.sent_at.append(asyncio.get_running_loop().time())
+        self._queue.append(uid)
+        if self._worker is None or self._worker.done():
+            self._worker = asyncio.create_task(self._process())
+        return uid
+
+    async def _process(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue, []
+            self.batches.append(batch)
+            await asyncio.sleep(self.seconds)
+            self.batch_ended_at.append(asyncio.get_running_loop().time())
+            for uid in batch:
+                self._done[uid] = self.fail
+
+    async def wait(self, uid: int) -> None:
+        while uid not in self._done:
+            await asyncio.sleep(0.002)
+        if self._done[uid] is not None:
+            raise self._done[uid]
 
 
 def stories(*ids: str) -> list[dict]:
     return [{"id": i} for i in ids]
 
 
+def group_commit(meili: FakeMeili, **kwargs) -> GroupCommit:
+    return GroupCommit(meili.send, meili.wait, **kwargs)
+
+
 async def test_a_lone_batch_is_committed_at_once_when_upstream_is_idle():
     meili = FakeMeili(seconds=0.01)
-    commit = GroupCommit(meili.commit, upstream_busy=lambda: False, max_hold_s=5)
+    commit = group_commit(meili, upstream_busy=lambda: False, max_hold_s=5)
     await asyncio.wait_for(commit.add(stories("a")), 1)  # not held for max_hold_s
     assert meili.commits == [["a"]]
     commit.close()
 
 
-async def test_batches_arriving_during_a_commit_share_the_next_one():
+async def test_stories_arriving_during_a_batch_are_sent_at_once_and_share_the_next_batch():
+    """No gap between batches: what arrives while one runs is queued behind it right away
+    (not after its success was seen), and the queue merges it into one next batch."""
     meili = FakeMeili(seconds=0.1)
-    commit = GroupCommit(meili.commit, upstream_busy=lambda: False)
+    commit = group_commit(meili, upstream_busy=lambda: False)
     first = asyncio.create_task(commit.add(stories("a")))
-    await asyncio.sleep(0.02)  # "a" is being committed now
-    rest = [asyncio.create_task(commit.add(stories(i))) for i in ("b", "c", "d")]
+    await asyncio.sleep(0.02)  # "a" is being indexed now
+    rest = []
+    for i in ("b", "c", "d"):
+        rest.append(asyncio.create_task(commit.add(stories(i))))
+        await asyncio.sleep(0.01)
     await asyncio.gather(first, *rest)
-    assert meili.commits == [["a"], ["b", "c", "d"]]
+    assert sorted(i for c in meili.commits[1:] for i in c) == ["b", "c", "d"]
+    assert all(sent < meili.batch_ended_at[0] for sent in meili.sent_at[1:])
+    assert [sorted(i for uid in batch for i in meili.commits[uid]) for batch in meili.batches] \
+        == [["a"], ["b", "c", "d"]]
+    commit.close()
+
+
+async def test_tasks_are_sent_one_at_a_time_in_arrival_order():
+    """Two versions of a story must reach Meilisearch in the order they came."""
+    meili = FakeMeili(seconds=0.01, send_seconds=0.02)
+    commit = group_commit(meili, upstream_busy=lambda: False)
+    adds = []
+    for version in range(5):
+        adds.append(asyncio.create_task(commit.add([{"id": "a", "v": version}])))
+        await asyncio.sleep(0.015)  # each arrives while the previous send is under way
+    await asyncio.gather(*adds)
+    assert meili.max_sending == 1
+    assert sum(meili.commits, []) == ["a"] * 5
     commit.close()
 
 
 async def test_while_upstream_is_busy_small_batches_wait_for_the_target():
     meili = FakeMeili(seconds=0.01)
-    commit = GroupCommit(meili.commit, upstream_busy=lambda: True, target_docs=4,
-                         max_hold_s=5)
+    commit = group_commit(meili, upstream_busy=lambda: True, target_docs=4, max_hold_s=5)
     adds = [asyncio.create_task(commit.add(stories(f"{i}a", f"{i}b"))) for i in range(2)]
     await asyncio.sleep(0.1)
     assert meili.commits == [["0a", "0b", "1a", "1b"]]  # one commit once 4 were waiting
@@ -55,10 +112,20 @@ async def test_while_upstream_is_busy_small_batches_wait_for_the_target():
     commit.close()
 
 
+async def test_while_upstream_is_busy_one_task_is_in_flight_at_a_time():
+    meili = FakeMeili(seconds=0.1)
+    commit = group_commit(meili, upstream_busy=lambda: True, target_docs=1, max_hold_s=5)
+    first = asyncio.create_task(commit.add(stories("a")))
+    await asyncio.sleep(0.02)
+    second = asyncio.create_task(commit.add(stories("b")))
+    await asyncio.gather(first, second)
+    assert meili.sent_at[1] >= meili.batch_ended_at[0]
+    commit.close()
+
+
 async def test_holding_ends_after_max_hold():
     meili = FakeMeili(seconds=0.01)
-    commit = GroupCommit(meili.commit, upstream_busy=lambda: True, target_docs=100,
-                         max_hold_s=0.2)
+    commit = group_commit(meili, upstream_busy=lambda: True, target_docs=100, max_hold_s=0.2)
     loop = asyncio.get_running_loop()
     started = loop.time()
     await commit.add(stories("a"))
@@ -66,9 +133,9 @@ async def test_holding_ends_after_max_hold():
     commit.close()
 
 
-async def test_a_failed_commit_fails_every_handler_in_it_and_the_next_one_runs():
+async def test_a_failed_task_fails_every_handler_in_it_and_the_next_one_runs():
     meili = FakeMeili(seconds=0.05, fail=ConnectionError("meilisearch down"))
-    commit = GroupCommit(meili.commit, upstream_busy=lambda: False)
+    commit = group_commit(meili, upstream_busy=lambda: False)
     first = asyncio.create_task(commit.add(stories("a")))
     await asyncio.sleep(0.01)
     grouped = [asyncio.create_task(commit.add(stories(i))) for i in ("b", "c")]
@@ -80,14 +147,42 @@ async def test_a_failed_commit_fails_every_handler_in_it_and_the_next_one_runs()
     commit.close()
 
 
+async def test_a_failed_send_fails_its_handlers_and_the_next_one_runs():
+    meili = FakeMeili(seconds=0.01)
+    calls = 0
+
+    async def send(documents: list[dict]) -> int:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise ConnectionError("meilisearch unreachable")
+        return await meili.send(documents)
+
+    commit = GroupCommit(send, meili.wait, upstream_busy=lambda: False)
+    with pytest.raises(ConnectionError):
+        await commit.add(stories("a"))
+    await commit.add(stories("b"))
+    assert meili.commits == [["b"]]
+    commit.close()
+
+
+async def test_closing_cancels_handlers_still_waiting():
+    meili = FakeMeili(seconds=5)
+    commit = group_commit(meili, upstream_busy=lambda: False)
+    pending = asyncio.create_task(commit.add(stories("a")))
+    await asyncio.sleep(0.02)
+    commit.close()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(pending, 1)
+
+
 @pytest.mark.parametrize("busy", [False, True])
 async def test_no_story_is_lost_or_committed_twice_under_concurrency(busy):
     meili = FakeMeili(seconds=0.005)
-    commit = GroupCommit(meili.commit, upstream_busy=lambda: busy, target_docs=50,
-                         max_hold_s=0.05)
+    commit = group_commit(meili, upstream_busy=lambda: busy, target_docs=50, max_hold_s=0.05)
     ids = [f"s{i}" for i in range(300)]
     await asyncio.gather(*(commit.add(stories(i)) for i in ids))
     committed = [i for c in meili.commits for i in c]
     assert sorted(committed) == sorted(ids)
-    assert len(meili.commits) < len(ids) / 5  # shared, not one task per batch
+    assert len(meili.batches) < len(ids) / 5  # shared, not one batch per handler
     commit.close()
