@@ -96,23 +96,51 @@ def _text_without(root: HtmlElement, dropped: set[HtmlElement]) -> str:
     return " ".join(pieces)
 
 
+#: page_author's verdict by an element's tag and the attributes the expressions read: -1 for
+#: an element deleted before the search, 0-2 for the first expression selecting it, None for
+#: neither. Pages repeat the same few combinations, so most elements cost one lookup.
+_VERDICTS: dict[tuple, int | None] = {}
+_MAX_VERDICTS = 20_000
+
+
+def _verdict(elem: HtmlElement, tag: str, rel_me: bool, root: bool) -> int | None:
+    cls, ident = elem.get("class") or "", elem.get("id") or ""
+    if not root and _discarded(elem, tag, cls, ident):
+        return -1
+    return _rank(elem, tag, cls, ident, rel_me)
+
+
 def page_author(tree: HtmlElement) -> str | None:
     """trafilatura.metadata.extract_author(tree), without copying or changing the tree."""
     dropped: set[HtmlElement] = set()
     ranked: list[list[HtmlElement]] = [[], [], []]
     # XPath `rel='me'`: a <rel> child element whose text is "me"
     rel_me = {rel.getparent() for rel in tree.iter("rel") if rel.text_content() == "me"}
+    verdicts = _VERDICTS
     for elem in tree.iter(etree.Element):
+        get = elem.get
         tag = elem.tag
-        if not elem.attrib and tag not in _BARE_TAGS and elem not in rel_me:
-            continue  # nothing any of the expressions tests
-        cls, ident = elem.get("class") or "", elem.get("id") or ""
-        if elem is not tree and _discarded(elem, tag, cls, ident):
-            dropped.add(elem)
+        if rel_me and elem in rel_me or elem is tree:
+            verdict = _verdict(elem, tag, elem in rel_me, elem is tree)
+        else:
+            count = len(elem.attrib)
+            cls, ident = get("class"), get("id")
+            if count == (cls is not None) + (ident is not None):  # no other attribute
+                key = (tag, cls, ident)
+            else:
+                key = (tag, cls, ident, get("itemprop"), get("rel"), get("data-testid"),
+                       get("data-component"))
+            verdict = verdicts.get(key, 3)
+            if verdict == 3:
+                if len(verdicts) >= _MAX_VERDICTS:
+                    verdicts.clear()
+                verdict = verdicts[key] = _verdict(elem, tag, False, False)
+        if verdict is None:
             continue
-        rank = _rank(elem, tag, cls, ident, elem in rel_me)
-        if rank is not None:
-            ranked[rank].append(elem)
+        if verdict < 0:
+            dropped.add(elem)
+        else:
+            ranked[verdict].append(elem)
     for candidates in ranked:
         for elem in candidates:
             if any(anc in dropped for anc in elem.iterancestors()):

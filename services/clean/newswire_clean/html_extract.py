@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import re
+from itertools import islice
 
 import html_text
 import lxml.html
@@ -70,6 +71,11 @@ def _shingles(text: str) -> set[tuple[str, ...]]:
     return _shingles_of(_TOKEN.findall(text))
 
 
+def _has_words(text: str, count: int) -> bool:
+    """len(_TOKEN.findall(text)) >= count, reading no further than the count-th word."""
+    return sum(1 for _ in islice(_TOKEN.finditer(text), count)) >= count
+
+
 def _contained(a: set, b: set) -> float:
     return len(a & b) / len(a) if a else 0.0
 
@@ -80,7 +86,7 @@ def merge_bodies(primary: str, second: str) -> tuple[str, str]:
         return primary, "trafilatura"
     if not primary.strip():
         # trafilatura found nothing: readability's fallback of a few words is a menu or a label.
-        return (second, "readability") if len(_TOKEN.findall(second)) >= MIN_FALLBACK_WORDS else ("", "none")
+        return (second, "readability") if _has_words(second, MIN_FALLBACK_WORDS) else ("", "none")
     s2 = _shingles(second)
     paras = primary.split("\n")
     kept, kept_toks = [], []  # tokens never span lines: the voted text's are the kept lines'
@@ -363,7 +369,7 @@ def extract_html(html: str | bytes, url: str | None = None, *,
         body, found.method = merge_bodies(body, normalise_text(_readability_body(tree)))
     body = _strip_boxes(paragraphs_to_body(body), boxes)
     # A word or two (a lone menu link, a label) is not a story.
-    found.body = body if len(_TOKEN.findall(body)) >= MIN_BODY_WORDS else ""
+    found.body = body if _has_words(body, MIN_BODY_WORDS) else ""
     return found
 
 

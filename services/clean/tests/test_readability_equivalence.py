@@ -23,6 +23,7 @@ from newswire_clean._readability import (
     install_copies,
     install_text_length,
     stock_text_length,
+    text_of,
 )
 from newswire_clean.html_extract import _strip_code, load_html
 
@@ -191,3 +192,14 @@ def test_same_summary_when_a_drop_shortens_a_measured_neighbour():
           </table><p>{"Story text, with commas. " * 20}</p></div></body></html>"""
         stock, fast = _summaries(html)
         assert fast == stock, n
+
+
+@pytest.mark.skipif(not (EXTRACTION / "dev" / "html").is_dir(), reason="extraction dev set not available")
+def test_text_of_is_text_content_on_the_dev_pages():
+    checked = 0
+    for page in sorted((EXTRACTION / "dev" / "html").glob("*.html.gz"))[:20]:
+        tree = load_html(gzip.decompress(page.read_bytes()).decode("utf-8", "replace"))
+        for elem in tree.iter(etree.Element):
+            assert text_of(elem) == elem.text_content()
+            checked += not len(elem)
+    assert checked > 1000
