@@ -203,6 +203,16 @@ class TreeDocument(Document):
                              etree.ProcessingInstruction, with_tail=False)
         return doc
 
+    def tags(self, node, *tag_names):
+        # stock: node.findall(".//" + tag) through ElementPath's Python generators; the same
+        # list (a snapshot per tag, taken when the tag's turn comes) from lxml's C iterator
+        for tag_name in tag_names:
+            yield from list(node.iterdescendants(tag_name))
+
+    def reverse_tags(self, node, *tag_names):
+        for tag_name in tag_names:
+            yield from reversed(list(node.iterdescendants(tag_name)))
+
     def class_weight(self, e):
         if self.positive_keywords or self.negative_keywords:
             return super().class_weight(e)
@@ -514,8 +524,11 @@ class TreeDocument(Document):
 
 
 #: Stock methods TreeDocument carries a modified copy of, by a digest of their readability-lxml
-#: 0.9 source: another version keeps its own method (without the measured lengths).
-_COPIED = {"sanitize": "4a55ba3fc170f7bb", "select_best_candidate": "94b46046aa39c59a"}
+#: 0.9 source: another version keeps its own method (the copies that measure lengths then fall
+#: back without them).
+_COPIED = {"sanitize": "4a55ba3fc170f7bb", "select_best_candidate": "94b46046aa39c59a",
+           "tags": "377f1958de8f3058", "reverse_tags": "35abcaee8931dadd"}
+_MEASURING = frozenset({"sanitize", "select_best_candidate"})
 
 
 def _source_digest(function) -> str | None:
@@ -540,7 +553,7 @@ def install_copies() -> list[str]:
         if _source_digest(stock) == digest:
             kept.append(name)
         else:
-            setattr(TreeDocument, name, _stock_without_lengths(stock))
+            setattr(TreeDocument, name, _stock_without_lengths(stock) if name in _MEASURING else stock)
     return kept
 
 

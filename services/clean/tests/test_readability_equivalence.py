@@ -59,6 +59,8 @@ class StockDocument(TreeDocument):
     select_best_candidate = Document.select_best_candidate
     get_article = Document.get_article
     sanitize = Document.sanitize
+    tags = Document.tags
+    reverse_tags = Document.reverse_tags
 
 
 @pytest.mark.parametrize("text", [
@@ -127,7 +129,7 @@ def test_same_summary_with_nested_hidden_and_undisplayed_blocks():
 
 
 def test_copied_methods_are_installed_for_this_readability():
-    assert install_copies() == ["sanitize", "select_best_candidate"]
+    assert install_copies() == ["sanitize", "select_best_candidate", "tags", "reverse_tags"]
     assert TreeDocument.sanitize is not Document.sanitize
 
 
