@@ -114,9 +114,39 @@ def install_text_length() -> bool:
     return stock
 
 
-#: _unlikely verdicts by "class id" string: the same strings recur within and across pages.
-_UNLIKELY_VERDICTS: dict[str, bool] = {}
 _MAX_VERDICTS = 20_000
+#: (unlikely pattern found, maybe-candidate pattern found) by class or id value: the same
+#: values recur within and across pages.
+_FLAGS: dict[str, tuple[bool, bool]] = {}
+
+
+def _flags(value: str) -> tuple[bool, bool]:
+    flags = _FLAGS.get(value)
+    if flags is None:
+        if len(_FLAGS) >= _MAX_VERDICTS:
+            _FLAGS.clear()
+        if value.isascii():
+            low = value.lower()
+            flags = (bool(_UNLIKELY_LOWER.search(low)), bool(_MAYBE_LOWER.search(low)))
+        else:
+            flags = (bool(_UNLIKELY.search(value)), bool(_MAYBE.search(value)))
+        _FLAGS[value] = flags
+    return flags
+
+
+def _unlikely_pair(cls: str | None, ident: str | None) -> bool:
+    """_unlikely(f"{cls} {ident}") from each value's own flags: no pattern holds a space, so
+    no match spans the two."""
+    if cls:
+        unlikely, maybe = _flags(cls)
+        if ident:
+            unlikely2, maybe2 = _flags(ident)
+            return (unlikely or unlikely2) and not (maybe or maybe2)
+        return unlikely and not maybe
+    if ident:
+        unlikely, maybe = _flags(ident)
+        return unlikely and not maybe
+    return False
 
 
 def _unlikely(attrs: str) -> bool:
@@ -157,6 +187,8 @@ class TreeDocument(Document):
     def __init__(self, input, **kwargs) -> None:
         super().__init__(input, **kwargs)
         self._weights: dict[str, int] = {}
+        #: (tree, elements with an unlikely class/id) from the last _parse
+        self._unlikely: tuple[HtmlElement | None, list[HtmlElement]] = (None, [])
         #: text_length of elements whose subtree has not changed since it was measured: set
         #: from scoring to the choice of the best candidate (nothing changes the tree there) and
         #: in sanitize (every drop forgets the dropped element's ancestors); None elsewhere.
@@ -182,15 +214,21 @@ class TreeDocument(Document):
     def _parse(self, input):
         # stock: doc.xpath("//*[@hidden]") then doc.xpath("//*[@style]") on what is left; one
         # Python walk collects both (XPath predicates cost about 1 µs an element).
+        # The same walk takes remove_unlikely_candidates' verdicts (attributes only): it
+        # skips the elements this method and summary() drop before it runs.
         self._lengths = None
         doc = input
-        hidden, styled = [], []
+        hidden, styled, unlikely = [], [], []
         for elem in doc.getroottree().iter(etree.Element):
-            if elem.get("hidden") is not None:
+            get = elem.get
+            if get("hidden") is not None:
                 hidden.append(elem)
-            style = elem.get("style")
+            style = get("style")
             if style is not None and _DISPLAY_NONE.search(style):
                 styled.append(elem)
+            if _unlikely_pair(get("class"), get("id")):
+                unlikely.append(elem)
+        self._unlikely = (doc, unlikely)
         for elem in hidden:
             elem.drop_tree()
         if hidden:  # a styled element in a dropped subtree is no longer in the document
@@ -452,26 +490,22 @@ class TreeDocument(Document):
         # none of the work for elements inside a subtree already dropped (it could only drop
         # them from that). Verdicts read attributes only, which drops do not change, so they
         # are all taken in one walk before any drop (stock: xpath(".//*[@class or @id]")).
-        flagged = []
-        for elem in self.html.iterdescendants(etree.Element):
-            cls, ident = elem.get("class"), elem.get("id")
-            if cls is None and ident is None:
-                continue
-            s = f"{cls or ''} {ident or ''}"
-            if len(s) < 2:
-                continue
-            verdict = _UNLIKELY_VERDICTS.get(s)
-            if verdict is None:
-                if len(_UNLIKELY_VERDICTS) >= _MAX_VERDICTS:
-                    _UNLIKELY_VERDICTS.clear()
-                verdict = _UNLIKELY_VERDICTS[s] = _unlikely(s)
-            if verdict:
-                flagged.append(elem)
+        root = self.html
+        parsed, flagged = self._unlikely
+        self._unlikely = (None, [])
+        if parsed is not root:  # not the tree _parse walked: the stock walk
+            flagged = [elem for elem in root.iterdescendants(etree.Element)
+                       if _unlikely_pair(elem.get("class"), elem.get("id"))]
         dropped: set[HtmlElement] = set()
         for elem in flagged:
+            if elem is root:
+                continue
+            ancestors = list(elem.iterancestors())
             if (
-                elem.tag not in ("html", "body")
-                and not any(anc in dropped for anc in elem.iterancestors())
+                # still in the document (not under an element dropped since _parse)
+                ancestors and ancestors[-1] is root
+                and elem.tag not in ("html", "body")
+                and not any(anc in dropped for anc in ancestors)
                 # stock: xpath("ancestor-or-self::pre | ancestor-or-self::code") and
                 # xpath("descendant-or-self::main | ... article | ... math"), compiled per call
                 and elem.tag not in ("pre", "code")

@@ -19,6 +19,8 @@ from newswire_clean._readability import (
     _DISPLAY_NONE,
     TreeDocument,
     _text_length,
+    _unlikely,
+    _unlikely_pair,
     clean_length,
     install_copies,
     install_text_length,
@@ -205,3 +207,29 @@ def test_text_of_is_text_content_on_the_dev_pages():
             assert text_of(elem) == elem.text_content()
             checked += not len(elem)
     assert checked > 1000
+
+
+def test_unlikely_pair_is_the_verdict_on_the_joined_string():
+    rng = random.Random(3)
+    parts = ["", "comment", "Comments", "main", "sidebar-ad", "article", "ad-break", "foot", "K", "\u212aomment",
+             "ſidebar", "menu", "contentMenu", "header", "twitter", "x", "ß", "Ärger", "popup", "shadow"]
+    for _ in range(3000):
+        cls = rng.choice([None, *(" ".join(rng.sample(parts, rng.randint(1, 3))) for _ in range(2))])
+        ident = rng.choice([None, rng.choice(parts) + rng.choice(["", "-1", "Bar"])])
+        joined = f"{cls or ''} {ident or ''}"
+        expected = len(joined) >= 2 and _unlikely(joined)
+        assert _unlikely_pair(cls, ident) == expected, (cls, ident)
+
+
+def test_same_summary_with_unlikely_blocks_inside_dropped_ones():
+    story = "".join(f"<p>{p}</p>" for p in fx.STORY)
+    html = f"""<html><body><div id="main"><h1>Ferry terminal to close</h1>{story}
+      <div hidden><div class="sidebar"><article><p>{fx.STORY[1]}</p></article></div></div>
+      <div style="display:none"><div class="comment"><p>{fx.STORY[2]}</p></div></div>
+      <noscript><div class="menu"><p>{fx.STORY[3]}</p></div></noscript>
+      <div class="footer-links"><a href="/a">About</a> <a href="/b">Contact us today</a></div>
+      <div class="sidebar"><div class="comments"><p>{fx.COMMENTS[0]}</p></div></div></div>
+      </body></html>"""
+    stock, fast = _summaries(html)
+    assert fast == stock
+    assert fx.COMMENTS[0][:30] not in fast
