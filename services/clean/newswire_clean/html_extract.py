@@ -12,6 +12,7 @@ second opinion. They fail on different pages:
 from __future__ import annotations
 
 import html
+import inspect
 import json
 import logging
 import os
@@ -316,6 +317,36 @@ def _strip_code(tree: HtmlElement) -> None:
         if (script.get("type") or "").strip().lower() not in _DATA_SCRIPTS:
             script.tag = "x-drop"
     etree.strip_elements(tree, "x-drop", "style", "template", "noscript", "svg", with_tail=False)
+
+
+_STOCK_NORMALIZE_WHITESPACE = ('def _normalize_whitespace(text: str) -> str:\n'
+                               '    return _whitespace.sub(" ", text.strip())\n')
+
+
+def fold_whitespace(text: str) -> str:
+    """html_text's _normalize_whitespace (`\\s+` to one space after strip()) without a regex
+    substitution per blank run: str.split() splits on the same characters (both use
+    Py_UNICODE_ISSPACE). html_text calls it for every text node it extracts."""
+    return " ".join(text.split())
+
+
+def install_fold_whitespace() -> bool:
+    """Swap fold_whitespace into html_text while its function is the known definition."""
+    module = html_text.html_text
+    current = module._normalize_whitespace
+    if current is fold_whitespace:
+        return True
+    try:
+        known = (inspect.getsource(current) == _STOCK_NORMALIZE_WHITESPACE
+                 and module._whitespace.pattern == r"\s+" and not module._whitespace.flags & re.ASCII)
+    except (OSError, TypeError, AttributeError):
+        known = False
+    if known:
+        module._normalize_whitespace = fold_whitespace
+    return known
+
+
+install_fold_whitespace()
 
 
 def _readability_body(tree: HtmlElement) -> str:
