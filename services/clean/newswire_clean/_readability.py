@@ -30,9 +30,10 @@ _MAYBE = REGEXES["okMaybeItsACandidateRe"]
 _UNLIKELY_LOWER = re.compile(_UNLIKELY.pattern.lower())
 _MAYBE_LOWER = re.compile(_MAYBE.pattern.lower())
 _NEGATIVE, _POSITIVE = REGEXES["negativeRe"], REGEXES["positiveRe"]
-#: "^..." without MULTILINE: search() can only match at the start, where match() tries alone
 _CALL_TO_ACTION = REGEXES["callToActionRe"]
-assert _CALL_TO_ACTION.pattern.startswith("^") and not _CALL_TO_ACTION.flags & re.MULTILINE
+#: "^..." without MULTILINE: search() can only match at the start, where match() tries alone
+_CALL_TO_ACTION_TEST = (_CALL_TO_ACTION.match if _CALL_TO_ACTION.pattern.startswith("^")
+                        and not _CALL_TO_ACTION.flags & re.MULTILINE else _CALL_TO_ACTION.search)
 _NEGATIVE_LOWER = re.compile(_NEGATIVE.pattern.lower())
 _POSITIVE_LOWER = re.compile(_POSITIVE.pattern.lower())
 #: Tags whose serialisation matches readability's divToPElementsRe ("<p" also matches
@@ -365,7 +366,7 @@ class TreeDocument(Document):
                 self._drop(header)
 
         for elem in self.tags(node, "p"):
-            if _CALL_TO_ACTION.match(text_of(elem)) and self.get_link_density(elem) > 0.2:
+            if _CALL_TO_ACTION_TEST(text_of(elem)) and self.get_link_density(elem) > 0.2:
                 self._drop(elem)
 
         for elem in self.tags(node, "form", "textarea"):
