@@ -99,8 +99,10 @@ def _text_without(root: HtmlElement, dropped: set[HtmlElement]) -> str:
 #: page_author's verdict by an element's tag and the attributes the expressions read: -1 for
 #: an element deleted before the search, 0-2 for the first expression selecting it, None for
 #: neither. Pages repeat the same few combinations, so most elements cost one lookup.
-_VERDICTS: dict[tuple, int | None] = {}
+_VERDICTS: dict[tuple | str, int | None] = {}
 _MAX_VERDICTS = 20_000
+#: The attributes _discarded and _rank read.
+_READ_ATTRIBUTES = frozenset({"class", "id", "itemprop", "rel", "data-testid", "data-component"})
 
 
 def _verdict(elem: HtmlElement, tag: str, rel_me: bool, root: bool) -> int | None:
@@ -117,19 +119,16 @@ def page_author(tree: HtmlElement) -> str | None:
     # XPath `rel='me'`: a <rel> child element whose text is "me"
     rel_me = {rel.getparent() for rel in tree.iter("rel") if rel.text_content() == "me"}
     verdicts = _VERDICTS
+    read = _READ_ATTRIBUTES
     for elem in tree.iter(etree.Element):
-        get = elem.get
         tag = elem.tag
         if rel_me and elem in rel_me or elem is tree:
             verdict = _verdict(elem, tag, elem in rel_me, elem is tree)
         else:
-            count = len(elem.attrib)
-            cls, ident = get("class"), get("id")
-            if count == (cls is not None) + (ident is not None):  # no other attribute
-                key = (tag, cls, ident)
-            else:
-                key = (tag, cls, ident, get("itemprop"), get("rel"), get("data-testid"),
-                       get("data-component"))
+            # one items() call instead of an lxml get() per attribute read (each encodes the
+            # name and searches the attribute list): the key is the tag and the read pairs
+            items = elem.items()
+            key = (tag, *[item for item in items if item[0] in read]) if items else tag
             verdict = verdicts.get(key, 3)
             if verdict == 3:
                 if len(verdicts) >= _MAX_VERDICTS:
