@@ -96,23 +96,50 @@ def _text_without(root: HtmlElement, dropped: set[HtmlElement]) -> str:
     return " ".join(pieces)
 
 
+#: page_author's verdict by an element's tag and the attributes the expressions read: -1 for
+#: an element deleted before the search, 0-2 for the first expression selecting it, None for
+#: neither. Pages repeat the same few combinations, so most elements cost one lookup.
+_VERDICTS: dict[tuple | str, int | None] = {}
+_MAX_VERDICTS = 20_000
+#: The attributes _discarded and _rank read.
+_READ_ATTRIBUTES = frozenset({"class", "id", "itemprop", "rel", "data-testid", "data-component"})
+
+
+def _verdict(elem: HtmlElement, tag: str, rel_me: bool, root: bool) -> int | None:
+    cls, ident = elem.get("class") or "", elem.get("id") or ""
+    if not root and _discarded(elem, tag, cls, ident):
+        return -1
+    return _rank(elem, tag, cls, ident, rel_me)
+
+
 def page_author(tree: HtmlElement) -> str | None:
     """trafilatura.metadata.extract_author(tree), without copying or changing the tree."""
     dropped: set[HtmlElement] = set()
     ranked: list[list[HtmlElement]] = [[], [], []]
     # XPath `rel='me'`: a <rel> child element whose text is "me"
     rel_me = {rel.getparent() for rel in tree.iter("rel") if rel.text_content() == "me"}
+    verdicts = _VERDICTS
+    read = _READ_ATTRIBUTES
     for elem in tree.iter(etree.Element):
         tag = elem.tag
-        if not elem.attrib and tag not in _BARE_TAGS and elem not in rel_me:
-            continue  # nothing any of the expressions tests
-        cls, ident = elem.get("class") or "", elem.get("id") or ""
-        if elem is not tree and _discarded(elem, tag, cls, ident):
-            dropped.add(elem)
+        if rel_me and elem in rel_me or elem is tree:
+            verdict = _verdict(elem, tag, elem in rel_me, elem is tree)
+        else:
+            # one items() call instead of an lxml get() per attribute read (each encodes the
+            # name and searches the attribute list): the key is the tag and the read pairs
+            items = elem.items()
+            key = (tag, *[item for item in items if item[0] in read]) if items else tag
+            verdict = verdicts.get(key, 3)
+            if verdict == 3:
+                if len(verdicts) >= _MAX_VERDICTS:
+                    verdicts.clear()
+                verdict = verdicts[key] = _verdict(elem, tag, False, False)
+        if verdict is None:
             continue
-        rank = _rank(elem, tag, cls, ident, elem in rel_me)
-        if rank is not None:
-            ranked[rank].append(elem)
+        if verdict < 0:
+            dropped.add(elem)
+        else:
+            ranked[verdict].append(elem)
     for candidates in ranked:
         for elem in candidates:
             if any(anc in dropped for anc in elem.iterancestors()):

@@ -19,9 +19,13 @@ from newswire_clean._readability import (
     _DISPLAY_NONE,
     TreeDocument,
     _text_length,
+    _unlikely,
+    _unlikely_pair,
     clean_length,
+    install_copies,
     install_text_length,
     stock_text_length,
+    text_of,
 )
 from newswire_clean.html_extract import _strip_code, load_html
 
@@ -54,6 +58,11 @@ class StockDocument(TreeDocument):
     transform_misused_divs_into_paragraphs = Document.transform_misused_divs_into_paragraphs
     class_weight = Document.class_weight
     score_paragraphs = Document.score_paragraphs
+    select_best_candidate = Document.select_best_candidate
+    get_article = Document.get_article
+    sanitize = Document.sanitize
+    tags = Document.tags
+    reverse_tags = Document.reverse_tags
 
 
 @pytest.mark.parametrize("text", [
@@ -119,3 +128,108 @@ def test_same_summary_with_nested_hidden_and_undisplayed_blocks():
     assert fast == stock
     assert "Ferry terminal" in fast or fx.STORY[0][:40] in fast
     assert "Hidden promo" not in fast and "Undisplayed" not in fast
+
+
+def test_copied_methods_are_installed_for_this_readability():
+    assert install_copies() == ["sanitize", "select_best_candidate", "tags", "reverse_tags"]
+    assert TreeDocument.sanitize is not Document.sanitize
+
+
+def _random_page(rng: random.Random) -> str:
+    """Nested blocks that sanitize keeps or drops in many orders: headers, call-to-action
+    paragraphs, forms, iframes, link-heavy lists, empty divs next to long ones, tables with
+    commas, so that lengths measured before a drop are asked for again after it."""
+    words = ["ferry", "harbour", "council", "vote", "pier", "ticket", "survey", "market", "quay"]
+
+    def sentence(n: int) -> str:
+        return " ".join(rng.choice(words) for _ in range(n)) + rng.choice([".", ",", ", and", "!"])
+
+    def block(depth: int) -> str:
+        kind = rng.randrange(12)
+        inner = "".join(block(depth + 1) for _ in range(rng.randint(0, 3))) if depth < 4 else ""
+        cls = rng.choice(["", ' class="content"', ' class="sidebar"', ' class="related"', ' id="main"',
+                          ' class="story-body"', ' class="comment"'])
+        if kind == 0:
+            return f"<h{rng.randint(1, 4)}{cls}>{sentence(4)}<a href='/x'>{sentence(2)}</a></h1>"
+        if kind == 1:
+            return f"<p>{rng.choice(['Subscribe now ', 'Sign up ', ''])}<a href='/s'>{sentence(3)}</a>{sentence(8)}</p>"
+        if kind == 2:
+            return f"<form><input type='hidden'><input>{sentence(3)}</form>"
+        if kind == 3:
+            src = rng.choice(["https://www.youtube.com/embed/x", "https://ads.example/x"])
+            return f"<iframe src='{src}'>{sentence(2)}</iframe>"
+        if kind == 4:
+            items = "".join(f"<li><a href='/{i}'>{sentence(3)}</a></li>" for i in range(rng.randint(1, 6)))
+            return f"<ul{cls}>{items}{inner}</ul>"
+        if kind == 5:  # no text, one image: kept only if a neighbour has > 1000 characters
+            return f"<section{cls}><img src='x.jpg'></section>"
+        if kind == 6:  # a table measured before the blocks inside it are dropped
+            cells = "".join(f"<td>{sentence(rng.randint(10, 200))}{inner}</td>" for _ in range(rng.randint(1, 3)))
+            return f"<table{cls}><tr>{cells}</tr></table>"
+        if kind == 7:
+            return f"<section{cls}><p>{sentence(30)}</p>{inner}<img src='a.jpg'><img src='b.jpg'></section>"
+        if kind == 8:
+            return f"<aside{cls}>{inner}<p>{sentence(6)}</p></aside>"
+        if kind == 9:
+            return f"<div{cls}>{sentence(5)}<a href='/l'>{sentence(5)}</a>{inner}<br>{sentence(3)}</div>"
+        return f"<div{cls}><p>{sentence(rng.randint(5, 60))}</p>{inner}<p>{sentence(rng.randint(5, 40))}</p></div>"
+
+    body = "".join(block(0) for _ in range(rng.randint(3, 8)))
+    return f"<html><body><div class='page'>{body}</div></body></html>"
+
+
+def test_same_summary_on_random_nested_markup():
+    rng = random.Random(11)
+    for i in range(150):
+        html = _random_page(rng)
+        stock, fast = _summaries(html)
+        assert fast == stock, (i, html)
+
+
+def test_same_summary_when_a_drop_shortens_a_measured_neighbour():
+    # sanitize measures the table (tables go first), then drops the link list inside it, then
+    # asks the table's length again for the image-only section next to it (kept only if its
+    # neighbour has more than 1000 characters): the length must be the one after the drop.
+    for n in range(900, 1020, 7):
+        html = f"""<html><body><div class="page"><section><img src="a.jpg"></section>
+          <table><tr><td>{("word " * 400)[:n]}<ul><li><a href="/x">a link list item</a></li></ul></td></tr>
+          </table><p>{"Story text, with commas. " * 20}</p></div></body></html>"""
+        stock, fast = _summaries(html)
+        assert fast == stock, n
+
+
+@pytest.mark.skipif(not (EXTRACTION / "dev" / "html").is_dir(), reason="extraction dev set not available")
+def test_text_of_is_text_content_on_the_dev_pages():
+    checked = 0
+    for page in sorted((EXTRACTION / "dev" / "html").glob("*.html.gz"))[:20]:
+        tree = load_html(gzip.decompress(page.read_bytes()).decode("utf-8", "replace"))
+        for elem in tree.iter(etree.Element):
+            assert text_of(elem) == elem.text_content()
+            checked += not len(elem)
+    assert checked > 1000
+
+
+def test_unlikely_pair_is_the_verdict_on_the_joined_string():
+    rng = random.Random(3)
+    parts = ["", "comment", "Comments", "main", "sidebar-ad", "article", "ad-break", "foot", "K", "\u212aomment",
+             "ſidebar", "menu", "contentMenu", "header", "twitter", "x", "ß", "Ärger", "popup", "shadow"]
+    for _ in range(3000):
+        cls = rng.choice([None, *(" ".join(rng.sample(parts, rng.randint(1, 3))) for _ in range(2))])
+        ident = rng.choice([None, rng.choice(parts) + rng.choice(["", "-1", "Bar"])])
+        joined = f"{cls or ''} {ident or ''}"
+        expected = len(joined) >= 2 and _unlikely(joined)
+        assert _unlikely_pair(cls, ident) == expected, (cls, ident)
+
+
+def test_same_summary_with_unlikely_blocks_inside_dropped_ones():
+    story = "".join(f"<p>{p}</p>" for p in fx.STORY)
+    html = f"""<html><body><div id="main"><h1>Ferry terminal to close</h1>{story}
+      <div hidden><div class="sidebar"><article><p>{fx.STORY[1]}</p></article></div></div>
+      <div style="display:none"><div class="comment"><p>{fx.STORY[2]}</p></div></div>
+      <noscript><div class="menu"><p>{fx.STORY[3]}</p></div></noscript>
+      <div class="footer-links"><a href="/a">About</a> <a href="/b">Contact us today</a></div>
+      <div class="sidebar"><div class="comments"><p>{fx.COMMENTS[0]}</p></div></div></div>
+      </body></html>"""
+    stock, fast = _summaries(html)
+    assert fast == stock
+    assert fx.COMMENTS[0][:30] not in fast

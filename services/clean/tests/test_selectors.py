@@ -50,6 +50,27 @@ def test_every_selector_is_installed():
     assert len(_selectors.STOCK) == len(_selectors._REPLACEMENTS)
 
 
+def test_every_function_is_installed():
+    assert len(_selectors.STOCK_FUNCTIONS) == len(_selectors._FUNCTIONS)
+    from trafilatura import htmlprocessing
+    assert htmlprocessing.link_density_test is _selectors.link_density_test
+
+
+@needs_dev
+def test_same_link_density_verdicts_on_the_dev_pages():
+    stock = _selectors.STOCK_FUNCTIONS[("trafilatura.htmlprocessing", "link_density_test")]
+    tested = flagged = 0
+    for page in DEV_PAGES[:30]:
+        for tree in _trees(gzip.decompress(page.read_bytes()).decode("utf-8", "replace")):
+            for elem in tree.iter("div", "list", "p", "item", "table", "section"):
+                for precision in (False, True):
+                    expected = stock(elem, precision)
+                    assert _selectors.link_density_test(elem, precision) == expected, page.name
+                    tested += 1
+                    flagged += expected[0]
+    assert tested > 10_000 and flagged > 100
+
+
 def test_a_changed_expression_stays_stock(monkeypatch):
     from lxml import etree
     from trafilatura import xpaths
