@@ -22,6 +22,7 @@ class FakeMeili:
         self.sending = self.max_sending = 0
         self._queue: list[int] = []
         self._done: dict[int, Exception | None] = {}
+        self._finished: dict[int, asyncio.Event] = {}
         self._worker: asyncio.Task[None] | None = None
 
     async def send(self, stories: list[dict]) -> int:
@@ -33,6 +34,7 @@ class FakeMeili:
         self.commits.append([s["id"] for s in stories])
         self.sent_at.append(asyncio.get_running_loop().time())
         self._queue.append(uid)
+        self._finished[uid] = asyncio.Event()
         if self._worker is None or self._worker.done():
             self._worker = asyncio.create_task(self._process())
         return uid
@@ -45,10 +47,10 @@ class FakeMeili:
             self.batch_ended_at.append(asyncio.get_running_loop().time())
             for uid in batch:
                 self._done[uid] = self.fail
+                self._finished[uid].set()
 
     async def wait(self, uid: int) -> None:
-        while uid not in self._done:
-            await asyncio.sleep(0.002)
+        await self._finished[uid].wait()
         if self._done[uid] is not None:
             raise self._done[uid]
 
