@@ -21,7 +21,6 @@ from itertools import islice
 
 import html_text
 import lxml.html
-import trafilatura
 from htmldate import find_date
 from lxml import etree
 from lxml.html import HtmlComment, HtmlElement, HtmlEntity, HTMLParser, HtmlProcessingInstruction
@@ -40,7 +39,7 @@ from trafilatura.utils import (
 
 from newswire_common.contracts import Author
 
-from . import _selectors
+from . import _cascade, _selectors
 from ._authors import page_author
 from ._base import Extraction, normalise_text, paragraphs_to_body
 from ._readability import TreeDocument
@@ -411,8 +410,8 @@ def extract_html(html: str | bytes, url: str | None = None, *,
     # Metadata first, on the whole page: htmldate also searches script text for dates.
     md = _page_metadata(tree, url, find_day=published is None, extensive=not big)
     _strip_code(tree)
-    # trafilatura copies a tree it is given, so `tree` stays intact for the rest.
-    doc = trafilatura.bare_extraction(tree, options=_TRAFILATURA)
+    # trafilatura's text from its own copy of the tree (one, see _cascade): `tree` stays intact.
+    traf_text = _cascade.extract_text(tree, _TRAFILATURA)
     names = [n.strip() for n in re.split(r";|\band\b|&", md.author) if n.strip()] if md.author else []
     bios, boxes = _author_bios(tree, names)
     found = Extraction(
@@ -424,7 +423,7 @@ def extract_html(html: str | bytes, url: str | None = None, *,
         lead_image_url=md.image or _meta(metas, "og:image", "twitter:image"),
         language=declared_language(tree, metas), method="trafilatura",
     )
-    body = normalise_text((doc.text if doc is not None else "") or "")
+    body = normalise_text(traf_text or "")
     if second_opinion:  # readability mutates the tree: it runs last
         body, found.method = merge_bodies(body, normalise_text(_readability_body(tree)))
     body = _strip_boxes(paragraphs_to_body(body), boxes)
