@@ -16,8 +16,6 @@ known 2.3.1 source (compared by digest) and the options are ours; otherwise stoc
 
 from __future__ import annotations
 
-import hashlib
-import inspect
 import logging
 from copy import copy
 
@@ -30,6 +28,8 @@ from trafilatura.main_extractor import extract_content
 from trafilatura.settings import Extractor
 from trafilatura.xml import xmltotxt
 from trafilatura.xpaths import RAW_TREE_PRUNE_XPATH, REMOVE_COMMENTS_AND_LISTS_XPATH
+
+from ._base import source_digest
 
 log = logging.getLogger(__name__)
 
@@ -44,17 +44,10 @@ KNOWN_SOURCES = {
 }
 
 
-def _digest(function) -> str:
-    return hashlib.sha256(inspect.getsource(function).encode()).hexdigest()[:16]
-
-
 def changed_sources() -> list[str]:
     """Names of the functions whose source is not the known 2.3.1 one."""
-    try:
-        return [name for name, digest in KNOWN_SOURCES.items()
-                if _digest(getattr(traf_core, name)) != digest]
-    except (AttributeError, OSError, TypeError):
-        return ["(source unavailable)"]
+    return [name for name, digest in KNOWN_SOURCES.items()
+            if source_digest(getattr(traf_core, name, None)) != digest]
 
 
 _changed = changed_sources()

@@ -10,7 +10,6 @@ summaries against the stock class on real pages.
 
 from __future__ import annotations
 
-import hashlib
 import inspect
 import logging
 import re
@@ -22,6 +21,8 @@ from readability import readability as readability_module
 from readability.debug import describe
 from readability.debug import text_content as debug_text_content
 from readability.readability import REGEXES, is_video_url, log
+
+from ._base import source_digest
 
 _DISPLAY_NONE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _UNLIKELY = REGEXES["unlikelyCandidatesRe"]
@@ -570,13 +571,6 @@ _COPIED = {"sanitize": "4a55ba3fc170f7bb", "select_best_candidate": "94b46046aa3
 _MEASURING = frozenset({"sanitize", "select_best_candidate"})
 
 
-def _source_digest(function) -> str | None:
-    try:
-        return hashlib.sha256(inspect.getsource(function).encode()).hexdigest()[:16]
-    except (OSError, TypeError):
-        return None
-
-
 def _stock_without_lengths(stock):
     def method(self, *args, **kwargs):
         self._lengths = None
@@ -589,7 +583,7 @@ def install_copies() -> list[str]:
     kept = []
     for name, digest in _COPIED.items():
         stock = getattr(Document, name)
-        if _source_digest(stock) == digest:
+        if source_digest(stock) == digest:
             kept.append(name)
         else:
             setattr(TreeDocument, name, _stock_without_lengths(stock) if name in _MEASURING else stock)

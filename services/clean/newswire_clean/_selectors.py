@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib
-import inspect
 import logging
 import re
 from collections.abc import Callable
@@ -36,6 +35,8 @@ from lxml.html import HtmlElement
 from trafilatura import xpaths as traf_xpaths
 from trafilatura.htmlprocessing import collect_link_info, is_paragraph_listing
 from trafilatura.utils import LINK_FARM_RATIO, trim
+
+from ._base import source_digest
 
 log = logging.getLogger(__name__)
 
@@ -360,13 +361,6 @@ _FUNCTIONS: list[tuple[str, str, Callable, str]] = [
 STOCK_FUNCTIONS: dict[tuple[str, str], Callable] = {}
 
 
-def _source_digest(function: Callable) -> str | None:
-    try:
-        return hashlib.sha256(inspect.getsource(function).encode()).hexdigest()[:16]
-    except (OSError, TypeError):
-        return None
-
-
 def _slot(module: str, attribute: str, index: int | None):
     owner = importlib.import_module(module)
     return owner, (getattr(owner, attribute) if index is None else getattr(owner, attribute)[index])
@@ -394,7 +388,7 @@ def install() -> list[str]:
         current = getattr(owner, name)
         if current is function:
             continue
-        if _source_digest(current) != digest:
+        if source_digest(current) != digest:
             skipped.append(name)
             continue
         STOCK_FUNCTIONS[(module, name)] = current

@@ -40,8 +40,6 @@ class GroupCommit:
         self._arrived = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
         self._in_flight: set[asyncio.Task[None]] = set()
-        #: Sizes of the last commits, for logs and tests.
-        self.last_sizes: list[int] = []
 
     async def add(self, stories: list[dict[str, Any]]) -> None:
         """Returns once a Meilisearch task holding these stories succeeded; raises its error."""
@@ -74,7 +72,6 @@ class GroupCommit:
             if not group:
                 continue
             stories = [story for part, _ in group for story in part]
-            self.last_sizes = [*self.last_sizes[-99:], len(stories)]
             try:
                 handle = await self._send(stories)
             except Exception as exc:  # noqa: BLE001 - every handler in the group gets it
