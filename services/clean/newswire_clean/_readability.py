@@ -86,10 +86,17 @@ def clean_length(text: str) -> int:
     return length
 
 
+_tostring = etree.tostring
+
+
 def text_of(elem: HtmlElement) -> str:
     """elem.text_content(): lxml evaluates an XPath string() for it (about 2 µs a call); an
-    element without children (most links and many paragraphs) has only its .text."""
-    return elem.text_content() if len(elem) else elem.text or ""
+    element without children (most links and many paragraphs) has only its .text. Others: the
+    text serialiser, which reads the same libxml2 node content (xmlNodeGetContent) without
+    setting up an XPath context (a sixth fewer instructions)."""
+    if not len(elem):
+        return elem.text or ""
+    return _tostring(elem, method="text", encoding="unicode", with_tail=False)
 
 
 def _text_length(elem: HtmlElement) -> int:

@@ -311,17 +311,44 @@ def _repair(text: str, beginning: str) -> str:
     return text
 
 
+_LEADING_BLANKS = re.compile(r"\s*")
+
+
+def _parse_str(text: str) -> HtmlElement | None | bool:
+    """The str parse: None where lxml refuses the str (an encoding declaration), False on a
+    parser error."""
+    try:
+        return lxml.html.fromstring(text, parser=_PARSER)
+    except ValueError:  # a str with an encoding declaration: lxml wants bytes
+        return None
+    except etree.LxmlError:
+        return False
+
+
 def load_html(html: str | bytes) -> HtmlElement | None:
     """trafilatura.utils.load_html (decoding, repairs, sanity check) with `_PARSER`."""
     text = decode_file(html)
     beginning = text[:50].lower()
     text = _repair(text, beginning)
-    try:
-        tree = lxml.html.fromstring(text, parser=_PARSER)
-    except ValueError:  # a str with an encoding declaration: lxml wants bytes
-        tree = None
-    except etree.LxmlError:
-        return None
+    # UTF-8 bytes, not the str: lxml hands a non-ASCII str to libxml2 as UTF-16/Latin-1, whose
+    # conversion to UTF-8 costs more than Python's encoder (same tree). The str parse stays for
+    # lone surrogates, and for non-ASCII blanks before the first tag (lxml.html.fromstring's
+    # full-document test is ASCII-only on bytes).
+    data = None
+    if _LEADING_BLANKS.match(text).group().isascii():
+        try:
+            data = text.encode("utf-8")
+        except UnicodeEncodeError:
+            pass
+    if data is None:
+        tree = _parse_str(text)
+        if tree is False:
+            return None
+    else:
+        try:
+            tree = lxml.html.fromstring(data, parser=_PARSER)
+        except (ValueError, etree.LxmlError):
+            return None
     if tree is None or len(tree) < 1:
         try:
             tree = lxml.html.fromstring(text.encode("utf8", "surrogatepass"), parser=_PARSER)

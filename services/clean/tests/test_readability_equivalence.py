@@ -9,6 +9,7 @@ import random
 import sys
 from pathlib import Path
 
+import lxml.html
 import pytest
 from lxml import etree
 from readability import Document
@@ -233,3 +234,16 @@ def test_same_summary_with_unlikely_blocks_inside_dropped_ones():
     stock, fast = _summaries(html)
     assert fast == stock
     assert fx.COMMENTS[0][:30] not in fast
+
+
+@pytest.mark.parametrize("markup", [
+    "<div>a<!-- comment -->b<?pi x?>c<span>d<b>e</b>f</span>g</div>tail",
+    "<div>&amp; &lt;x&gt; &nbsp;\u00e9<script>var a = '<b>';</script><style>p{}</style></div>",
+    "<div><p></p><p>  spaced \n\t text </p>\ud7ff\U0001f600</div>",
+    "<div><br>x<br/><img alt='no text'>y</div>",
+])
+def test_text_of_is_text_content(markup):
+    root = lxml.html.fragment_fromstring(markup, create_parent="section")
+    for elem in root.iter(etree.Element):
+        assert text_of(elem) == elem.text_content()
+
