@@ -13,12 +13,7 @@ so what an article costs Meilisearch depends on how many share a batch.
   story in the order they came; only the waits for their success overlap.
 * While the upstream stages have a backlog (a back-fill), CPU is what limits throughput and
   Meilisearch running back-to-back small batches takes it from clean and enrich: then a commit
-  waits for the tasks in flight and, up to `max_hold_s`, until `target_docs` stories are waiting,
-  or as many as the upstream backlog still holds, if fewer; a task then takes no more than
-  that either (stories that piled up behind a long batch wait for the next). Meilisearch's CPU per story falls
-  with the batch size (6,675 BBC stories in batches of 300: 2.1 ms; 500: 1.7; 1,000: 1.4;
-  2,225: 1.2), while the last batch of a back-fill is what its final stories wait for: the
-  backlog cap shrinks the batches as the back-fill ends, so that wait stays short.
+  waits for the tasks in flight and, up to `max_hold_s`, until `target_docs` stories are waiting.
 """
 
 import asyncio
@@ -33,14 +28,11 @@ Wait = Callable[[Any], Awaitable[None]]
 
 
 class GroupCommit:
-    def __init__(self, send: Send, wait: Wait, *, upstream_backlog: Callable[[], int],
-                 busy_backlog: int = 64, target_docs: int = 500, max_hold_s: float = 1.0,
-                 poll_s: float = 0.02) -> None:
+    def __init__(self, send: Send, wait: Wait, *, upstream_busy: Callable[[], bool],
+                 target_docs: int = 500, max_hold_s: float = 1.0, poll_s: float = 0.02) -> None:
         self._send = send
         self._wait = wait
-        #: Entries still waiting in the stages before this one (a figure another task refreshes).
-        self._upstream_backlog = upstream_backlog
-        self._busy_backlog = busy_backlog
+        self._upstream_busy = upstream_busy
         self._target_docs = target_docs
         self._max_hold_s = max_hold_s
         self._poll_s = poll_s
@@ -64,36 +56,6 @@ class GroupCommit:
     def _waiting_docs(self) -> int:
         return sum(len(stories) for stories, _ in self._waiting)
 
-    def _upstream_busy(self) -> bool:
-        return self._upstream_backlog() >= self._busy_backlog
-
-    def _commit_size(self) -> int | None:
-        """Stories one task should hold: while upstream is busy, the target or the backlog
-        still to come, if smaller; otherwise no limit."""
-        backlog = self._upstream_backlog()
-        return min(self._target_docs, backlog) if backlog >= self._busy_backlog else None
-
-    def _hold(self, held_since: float) -> bool:
-        """Keep gathering stories while fewer than a commit's worth wait, up to `max_hold_s`."""
-        size = self._commit_size()
-        return (size is not None and self._waiting_docs() < size
-                and time.monotonic() - held_since < self._max_hold_s)
-
-    def _take_group(self) -> list[tuple[list[dict[str, Any]], asyncio.Future[None]]]:
-        """The waiting handlers' stories for the next task, in arrival order: all of them, or
-        while upstream is busy whole handlers' lists up to the commit size (at least one list),
-        so stories piled up behind a long batch do not make an even longer one."""
-        size = self._commit_size()
-        if size is None:
-            group, self._waiting = self._waiting, []
-            return group
-        taken = docs = 0
-        while taken < len(self._waiting) and (taken == 0 or docs + len(self._waiting[taken][0]) <= size):
-            docs += len(self._waiting[taken][0])
-            taken += 1
-        group, self._waiting = self._waiting[:taken], self._waiting[taken:]
-        return group
-
     async def _run(self) -> None:
         while True:
             await self._arrived.wait()
@@ -103,9 +65,10 @@ class GroupCommit:
                 await asyncio.wait(set(self._in_flight))
             held_since = time.monotonic()
             # Polled: "upstream busy" is a figure another task refreshes, not an event.
-            while self._hold(held_since):  # noqa: ASYNC110
+            while (self._upstream_busy() and self._waiting_docs() < self._target_docs  # noqa: ASYNC110
+                   and time.monotonic() - held_since < self._max_hold_s):
                 await asyncio.sleep(self._poll_s)
-            group = self._take_group()
+            group, self._waiting = self._waiting, []
             if not group:
                 continue
             stories = [story for part, _ in group for story in part]

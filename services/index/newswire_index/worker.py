@@ -156,8 +156,8 @@ UPSTREAM_BUSY_ENTRIES = 64
 _upstream_backlog = 0
 
 
-def upstream_backlog() -> int:
-    return _upstream_backlog
+def upstream_busy() -> bool:
+    return _upstream_backlog >= UPSTREAM_BUSY_ENTRIES
 
 
 async def watch_upstream(every_s: float = 0.25) -> None:
@@ -174,8 +174,7 @@ async def watch_upstream(every_s: float = 0.25) -> None:
         await asyncio.sleep(every_s)
 
 
-stories_commit = GroupCommit(send_stories, wait_for_task, upstream_backlog=upstream_backlog,
-                             busy_backlog=UPSTREAM_BUSY_ENTRIES,
+stories_commit = GroupCommit(send_stories, wait_for_task, upstream_busy=upstream_busy,
                              target_docs=settings.index_batch_size,
                              max_hold_s=settings.index_hold_max_ms / 1000)
 _watcher: asyncio.Task[None] | None = None

@@ -65,7 +65,7 @@ def group_commit(meili: FakeMeili, **kwargs) -> GroupCommit:
 
 async def test_a_lone_batch_is_committed_at_once_when_upstream_is_idle():
     meili = FakeMeili(seconds=0.01)
-    commit = group_commit(meili, upstream_backlog=lambda: 0, max_hold_s=5)
+    commit = group_commit(meili, upstream_busy=lambda: False, max_hold_s=5)
     await asyncio.wait_for(commit.add(stories("a")), 1)  # not held for max_hold_s
     assert meili.commits == [["a"]]
     commit.close()
@@ -75,7 +75,7 @@ async def test_stories_arriving_during_a_batch_are_sent_at_once_and_share_the_ne
     """No gap between batches: what arrives while one runs is queued behind it right away
     (not after its success was seen), and the queue merges it into one next batch."""
     meili = FakeMeili(seconds=0.1)
-    commit = group_commit(meili, upstream_backlog=lambda: 0)
+    commit = group_commit(meili, upstream_busy=lambda: False)
     first = asyncio.create_task(commit.add(stories("a")))
     await asyncio.sleep(0.02)  # "a" is being indexed now
     rest = []
@@ -93,7 +93,7 @@ async def test_stories_arriving_during_a_batch_are_sent_at_once_and_share_the_ne
 async def test_tasks_are_sent_one_at_a_time_in_arrival_order():
     """Two versions of a story must reach Meilisearch in the order they came."""
     meili = FakeMeili(seconds=0.01, send_seconds=0.02)
-    commit = group_commit(meili, upstream_backlog=lambda: 0)
+    commit = group_commit(meili, upstream_busy=lambda: False)
     adds = []
     for version in range(5):
         adds.append(asyncio.create_task(commit.add([{"id": "a", "v": version}])))
@@ -106,7 +106,7 @@ async def test_tasks_are_sent_one_at_a_time_in_arrival_order():
 
 async def test_while_upstream_is_busy_small_batches_wait_for_the_target():
     meili = FakeMeili(seconds=0.01)
-    commit = group_commit(meili, upstream_backlog=lambda: 1000, target_docs=4, max_hold_s=5)
+    commit = group_commit(meili, upstream_busy=lambda: True, target_docs=4, max_hold_s=5)
     adds = [asyncio.create_task(commit.add(stories(f"{i}a", f"{i}b"))) for i in range(2)]
     await asyncio.sleep(0.1)
     assert meili.commits == [["0a", "0b", "1a", "1b"]]  # one commit once 4 were waiting
@@ -116,7 +116,7 @@ async def test_while_upstream_is_busy_small_batches_wait_for_the_target():
 
 async def test_while_upstream_is_busy_one_task_is_in_flight_at_a_time():
     meili = FakeMeili(seconds=0.1)
-    commit = group_commit(meili, upstream_backlog=lambda: 1000, target_docs=1, max_hold_s=5)
+    commit = group_commit(meili, upstream_busy=lambda: True, target_docs=1, max_hold_s=5)
     first = asyncio.create_task(commit.add(stories("a")))
     await asyncio.sleep(0.02)
     second = asyncio.create_task(commit.add(stories("b")))
@@ -125,35 +125,9 @@ async def test_while_upstream_is_busy_one_task_is_in_flight_at_a_time():
     commit.close()
 
 
-async def test_the_hold_target_shrinks_to_the_upstream_backlog_as_a_backfill_ends():
-    meili = FakeMeili(seconds=0.01)
-    backlog = 1000
-    commit = group_commit(meili, upstream_backlog=lambda: backlog, busy_backlog=2,
-                          target_docs=500, max_hold_s=5)
-    held = asyncio.create_task(commit.add(stories("a", "b", "c")))
-    await asyncio.sleep(0.2)
-    assert meili.commits == []  # 3 waiting, 1,000 still upstream: held for the target
-    backlog = 3  # the last stories of the back-fill: no point waiting for 500
-    await asyncio.wait_for(held, 1)
-    assert meili.commits == [["a", "b", "c"]]
-    commit.close()
-
-
-async def test_while_upstream_is_busy_stories_piled_up_behind_a_batch_are_split_at_the_target():
-    meili = FakeMeili(seconds=0.2)
-    commit = group_commit(meili, upstream_backlog=lambda: 1000, target_docs=4, max_hold_s=5)
-    first = asyncio.create_task(commit.add(stories("a0", "a1", "a2", "a3")))
-    await asyncio.sleep(0.05)  # the first task is being indexed; three lists pile up behind it
-    later = [asyncio.create_task(commit.add(stories(f"{i}a", f"{i}b"))) for i in range(3)]
-    await asyncio.wait_for(asyncio.gather(first, *later[:2]), 2)
-    assert meili.commits[:2] == [["a0", "a1", "a2", "a3"], ["0a", "0b", "1a", "1b"]]
-    assert not later[2].done()  # two stories short of the target: held, not sent
-    commit.close()
-
-
 async def test_holding_ends_after_max_hold():
     meili = FakeMeili(seconds=0.01)
-    commit = group_commit(meili, upstream_backlog=lambda: 1000, target_docs=100, max_hold_s=0.2)
+    commit = group_commit(meili, upstream_busy=lambda: True, target_docs=100, max_hold_s=0.2)
     loop = asyncio.get_running_loop()
     started = loop.time()
     await commit.add(stories("a"))
@@ -163,7 +137,7 @@ async def test_holding_ends_after_max_hold():
 
 async def test_a_failed_task_fails_every_handler_in_it_and_the_next_one_runs():
     meili = FakeMeili(seconds=0.05, fail=ConnectionError("meilisearch down"))
-    commit = group_commit(meili, upstream_backlog=lambda: 0)
+    commit = group_commit(meili, upstream_busy=lambda: False)
     first = asyncio.create_task(commit.add(stories("a")))
     await asyncio.sleep(0.01)
     grouped = [asyncio.create_task(commit.add(stories(i))) for i in ("b", "c")]
@@ -186,7 +160,7 @@ async def test_a_failed_send_fails_its_handlers_and_the_next_one_runs():
             raise ConnectionError("meilisearch unreachable")
         return await meili.send(documents)
 
-    commit = GroupCommit(send, meili.wait, upstream_backlog=lambda: 0)
+    commit = GroupCommit(send, meili.wait, upstream_busy=lambda: False)
     with pytest.raises(ConnectionError):
         await commit.add(stories("a"))
     await commit.add(stories("b"))
@@ -196,7 +170,7 @@ async def test_a_failed_send_fails_its_handlers_and_the_next_one_runs():
 
 async def test_closing_cancels_handlers_still_waiting():
     meili = FakeMeili(seconds=5)
-    commit = group_commit(meili, upstream_backlog=lambda: 0)
+    commit = group_commit(meili, upstream_busy=lambda: False)
     pending = asyncio.create_task(commit.add(stories("a")))
     await asyncio.sleep(0.02)
     commit.close()
@@ -207,7 +181,7 @@ async def test_closing_cancels_handlers_still_waiting():
 @pytest.mark.parametrize("busy", [False, True])
 async def test_no_story_is_lost_or_committed_twice_under_concurrency(busy):
     meili = FakeMeili(seconds=0.005)
-    commit = group_commit(meili, upstream_backlog=lambda: 1000 if busy else 0, target_docs=50, max_hold_s=0.05)
+    commit = group_commit(meili, upstream_busy=lambda: busy, target_docs=50, max_hold_s=0.05)
     ids = [f"s{i}" for i in range(300)]
     await asyncio.gather(*(commit.add(stories(i)) for i in ids))
     committed = [i for c in meili.commits for i in c]
