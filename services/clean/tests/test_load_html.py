@@ -65,9 +65,21 @@ def _str_parse(text: str):
     "<p>lone \ud800 surrogate</p><p>b</p>",
     '<?xml version="1.0" encoding="utf-8"?><html><body><p>\u00e9</p></body></html>',
     "  <p>one \u00e9</p><p>two</p>",
+    # The str was decoded from the page's own charset already; its declaration must not make
+    # libxml2 read the UTF-8 bytes as windows-1252 or Latin-1 (mojibake).
+    '<html><head><meta charset="iso-8859-1"><meta http-equiv="Content-Type" '
+    'content="text/html; charset=windows-1252"></head><body><p>Caf\u00e9 \u00a35 \u2014 '
+    '\u201cq\u201d</p></body></html>',
 ])
 def test_utf8_parse_gives_the_str_parse_tree(text):
     assert etree.tostring(load_html(text)) == etree.tostring(_str_parse(text))
+
+
+@pytest.mark.skipif(not DEV_PAGES, reason="extraction dev set not available")
+def test_a_declared_legacy_charset_does_not_garble_the_decoded_text():
+    html = ('<html><head><meta charset="windows-1252"></head>'
+            '<body><p>Caf\u00e9 \u00a35 \u2014 \u201cquoted\u201d</p></body></html>')
+    assert load_html(html).text_content() == "Caf\u00e9 \u00a35 \u2014 \u201cquoted\u201d"
 
 
 @pytest.mark.skipif(not DEV_PAGES, reason="extraction dev set not available")
