@@ -314,17 +314,6 @@ def _repair(text: str, beginning: str) -> str:
 _LEADING_BLANKS = re.compile(r"\s*")
 
 
-def _parse_str(text: str) -> HtmlElement | None | bool:
-    """The str parse: None where lxml refuses the str (an encoding declaration), False on a
-    parser error."""
-    try:
-        return lxml.html.fromstring(text, parser=_PARSER)
-    except ValueError:  # a str with an encoding declaration: lxml wants bytes
-        return None
-    except etree.LxmlError:
-        return False
-
-
 def load_html(html: str | bytes) -> HtmlElement | None:
     """trafilatura.utils.load_html (decoding, repairs, sanity check) with `_PARSER`."""
     text = decode_file(html)
@@ -340,15 +329,14 @@ def load_html(html: str | bytes) -> HtmlElement | None:
             data = text.encode("utf-8")
         except UnicodeEncodeError:
             pass
-    if data is None:
-        tree = _parse_str(text)
-        if tree is False:
+    try:
+        tree = lxml.html.fromstring(text if data is None else data, parser=_PARSER)
+    except ValueError:  # a str with an encoding declaration: lxml wants bytes
+        if data is not None:
             return None
-    else:
-        try:
-            tree = lxml.html.fromstring(data, parser=_PARSER)
-        except (ValueError, etree.LxmlError):
-            return None
+        tree = None
+    except etree.LxmlError:
+        return None
     if tree is None or len(tree) < 1:
         try:
             tree = lxml.html.fromstring(text.encode("utf8", "surrogatepass"), parser=_PARSER)
