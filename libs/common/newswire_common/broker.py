@@ -87,6 +87,8 @@ def _ids_from(msg: StreamMessage[Any]) -> tuple[str | None, str | None]:
 
 
 def _payload_of(msg: StreamMessage[Any]) -> Any:
+    if not isinstance(msg.body, bytes | str):
+        return msg.body  # a batch, decoded by batch_parser
     try:
         return orjson.loads(msg.body)
     except orjson.JSONDecodeError:
@@ -245,24 +247,45 @@ def status_redis() -> "aioredis.Redis":
 POISON_KEY = "__poison__"
 
 
-async def tolerant_batch_parser(msg: dict[str, Any], original: Callable[..., Awaitable[Any]]) -> Any:
-    """FastStream's batch parser fails the whole batch on one undecodable entry, before any
-    middleware can dead-letter it, and the batch would be redelivered forever. Entries that
-    cannot be decoded are replaced by a marker the handler dead-letters; the rest go on."""
-    try:
-        return await original(msg)
-    except Exception:
-        cleaned = []
-        for fields in msg.get("data", []):
-            raw = fields.get(b"__data__", fields) if isinstance(fields, dict) else fields
-            try:
-                body, _ = BinaryMessageFormatV1.parse(raw)
-                orjson.loads(body)
-                cleaned.append(fields)
-            except Exception as exc:
-                marker = {POISON_KEY: repr(raw)[:2000], "error": f"undecodable message: {exc!r}"}
-                cleaned.append({b"__data__": await encode_entry(marker, correlation_id="poison")})
-        return await original({**msg, "data": cleaned})
+async def batch_parser(msg: dict[str, Any], original: Callable[..., Awaitable[Any]]) -> Any:
+    """A batch of stream entries as one message whose body is the list of decoded entries.
+
+    FastStream's own batch parser decodes every entry, encodes the whole list back to JSON, and
+    its decoder parses that JSON again: for a batch of 64 articles, two extra passes over ~300 KB
+    on every stage. Here each entry is decoded once and `batch_decoder` hands the list on. The
+    message is otherwise FastStream's own (built by `original` from no entries), with the headers
+    FastStream would give it: the first entry's, plus each entry's in `batch_headers`.
+
+    FastStream fails the whole batch on one undecodable entry, before any middleware can
+    dead-letter it, and the batch would be redelivered forever. Such an entry becomes a marker
+    the handler dead-letters; the rest go on."""
+    bodies: list[Any] = []
+    batch_headers: list[dict[str, Any]] = []
+    for fields in msg.get("data", []):
+        raw = fields.get(b"__data__", fields) if isinstance(fields, dict) else fields
+        try:
+            body, headers = BinaryMessageFormatV1.parse(raw)
+            bodies.append(orjson.loads(body))
+        except Exception as exc:
+            bodies.append({POISON_KEY: repr(raw)[:2000], "error": f"undecodable message: {exc!r}"})
+            headers = {}
+        batch_headers.append(headers)
+    message = await original({**msg, "data": []})
+    first = batch_headers[0] if batch_headers else {}
+    message.raw_message = msg
+    message.body = bodies
+    message.batch_headers = batch_headers
+    message.headers = {**first, "content-type": "application/json"}
+    generated_id = message.message_id
+    message.reply_to = first.get("reply_to", "")
+    message.correlation_id = first.get("correlation_id", generated_id)
+    message.message_id = first.get("message_id", generated_id)
+    return message
+
+
+async def batch_decoder(msg: StreamMessage[Any], original: Callable[..., Awaitable[Any]]) -> Any:
+    """The entries `batch_parser` decoded already."""
+    return msg.body if isinstance(msg.body, list) else await original(msg)
 
 
 def make_broker(settings: Settings, *, stage: str | None = None) -> RedisBroker:
@@ -294,7 +317,7 @@ def stage_subscriber(broker: RedisBroker, stage: str, settings: Settings, *,
     max_records = max_records or (100 if batch else 1)
 
     def register(handler: F) -> F:
-        parser = {"parser": tolerant_batch_parser} if batch else {}
+        parser = {"parser": batch_parser, "decoder": batch_decoder} if batch else {}
         for i in range(readers):
             reader = broker.subscriber(
                 stream=StreamSub(stream, group=group, consumer=f"{consumer}.{i}" if i else consumer,
