@@ -240,21 +240,6 @@ def http_limits(concurrency: int) -> httpx.Limits:
     return httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
 
 
-async def meili_count(meili: httpx.AsyncClient, index: str = "articles") -> int:
-    response = await meili.get(f"/indexes/{index}/stats")
-    return response.json().get("numberOfDocuments", 0) if response.status_code == 200 else 0
-
-
-async def dead_letters(cfg: StackConfig) -> int:
-    import redis.asyncio as aioredis
-
-    client = aioredis.from_url(cfg.redis_url or "")
-    try:
-        return int(await client.xlen("articles.dead"))
-    finally:
-        await client.aclose()
-
-
 async def pending_messages(cfg: StackConfig) -> dict[str, int]:
     """Unacknowledged entries per consumer group at the end: all should be zero."""
     import redis.asyncio as aioredis
@@ -274,17 +259,34 @@ async def pending_messages(cfg: StackConfig) -> dict[str, int]:
 
 async def wait_for_count(meili: httpx.AsyncClient, cfg: StackConfig, expected: int,
                          timeout_s: float) -> tuple[float | None, int, int]:
-    """Poll Meilisearch until it holds `expected` documents; (time seen, count, dead letters)."""
+    """Poll Meilisearch until it holds `expected` documents; (time seen, count, dead letters).
+
+    The poll shares the cores with the pipeline it times, so it keeps one Redis client and asks
+    Meilisearch through aiohttp: ~0.4 ms of CPU per poll here, against ~3.3 ms with a new Redis
+    connection and httpx each time (~0.1 ms per article of a back-fill at 10 polls/s)."""
+    import aiohttp
+    import orjson
+    import redis.asyncio as aioredis
+
     deadline = time.perf_counter() + timeout_s
     count = dead = 0
-    while time.perf_counter() < deadline:
-        count = await meili_count(meili)
-        if count >= expected:
-            return time.perf_counter(), count, await dead_letters(cfg)
-        dead = await dead_letters(cfg)
-        if count + dead >= expected:
-            return time.perf_counter(), count, dead
-        await asyncio.sleep(0.1)
+    redis = aioredis.from_url(cfg.redis_url or "")
+    headers = {"Authorization": meili.headers["authorization"], "Accept-Encoding": "identity"}
+    async with aiohttp.ClientSession(str(meili.base_url), headers=headers) as session:
+        async def documents() -> int:
+            async with session.get("/indexes/articles/stats") as response:
+                body = await response.read()
+                return orjson.loads(body).get("numberOfDocuments", 0) if response.status == 200 else 0
+
+        try:
+            while time.perf_counter() < deadline:
+                count = await documents()
+                dead = int(await redis.xlen("articles.dead"))
+                if count >= expected or count + dead >= expected:
+                    return time.perf_counter(), count, dead
+                await asyncio.sleep(0.1)
+        finally:
+            await redis.aclose()
     return None, count, dead
 
 
