@@ -40,3 +40,25 @@ def test_docs_describe_every_stream_and_http_api(tmp_path):
     assert {"articles.raw", "articles.clean", "articles.enriched", "articles.dead"} <= addresses
     assert "RawArticle" in written["asyncapi-clean.json"]["components"]["schemas"]
     assert "/v1/search" in written["openapi-search.json"]["paths"]
+
+
+def test_index_back_fill_commits_are_sized_apart_from_reads(monkeypatch):
+    """A back-fill's Meilisearch tasks gather `index_commit_docs` stories (CPU per story falls
+    with the batch), while a read stays `index_batch_size` entries (memory per handler)."""
+    import sys
+
+    from newswire_common import settings as settings_module
+
+    monkeypatch.setenv("NEWSWIRE_INDEX_BATCH_SIZE", "123")
+    monkeypatch.setenv("NEWSWIRE_INDEX_COMMIT_DOCS", "4567")
+    monkeypatch.setenv("NEWSWIRE_INDEX_HOLD_MAX_MS", "2500")
+    settings_module.get_settings.cache_clear()
+    monkeypatch.delitem(sys.modules, "newswire_index.worker", raising=False)
+    try:
+        worker = importlib.import_module("newswire_index.worker")
+        assert worker.stories_commit._target_docs == 4567
+        assert worker.stories_commit._max_hold_s == 2.5
+        assert worker.settings.index_batch_size == 123
+    finally:
+        settings_module.get_settings.cache_clear()
+        sys.modules.pop("newswire_index.worker", None)

@@ -175,7 +175,7 @@ async def watch_upstream(every_s: float = 0.25) -> None:
 
 
 stories_commit = GroupCommit(send_stories, wait_for_task, upstream_busy=upstream_busy,
-                             target_docs=settings.index_batch_size,
+                             target_docs=settings.index_commit_docs,
                              max_hold_s=settings.index_hold_max_ms / 1000)
 _watcher: asyncio.Task[None] | None = None
 
