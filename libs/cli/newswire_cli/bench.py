@@ -595,6 +595,19 @@ def inprocess_baseline(items: list[dict[str, Any]], processes: int, work_dir: Pa
             "articles_per_s": _r(len(items) / total, 1)}
 
 
+def mean_baseline(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The baseline measured before the stack starts and again after it stops, as one figure:
+    this machine's speed drifts within minutes, and a back-fill timed between two baseline
+    runs is compared with their mean rather than with whichever minute the first one had."""
+    def mean(key: str) -> float | None:
+        return _r(sum(run[key] for run in runs) / len(runs), 1)
+
+    return {"articles": runs[0]["articles"], "rejected": runs[0]["rejected"],
+            "processes": runs[0]["processes"], "python_articles_per_s": mean("python_articles_per_s"),
+            "bulk_load_docs_per_s": mean("bulk_load_docs_per_s"),
+            "articles_per_s": mean("articles_per_s"), "runs": runs}
+
+
 def _ok(client: httpx.Client, path: str) -> bool:
     try:
         return client.get(path).status_code == 200
@@ -683,7 +696,9 @@ def render_table(result: dict[str, Any]) -> str:
         f" complete={b['complete']}, dead={b['dead_letters']})"),
         (f"  in-process/s          {b['inprocess_articles_per_s']:>10}   (python "
         f"{result['baseline']['python_articles_per_s']}/s on {result['baseline']['processes']}"
-        f" procs, bulk load {result['baseline']['bulk_load_docs_per_s']} docs/s)"),
+        f" procs, bulk load {result['baseline']['bulk_load_docs_per_s']} docs/s; mean of "
+        f"{' and '.join(str(r['articles_per_s']) for r in result['baseline'].get('runs', []))}"
+        f" before and after)"),
         f"  ratio to in-process   {b['ratio_to_inprocess']:>10}",
         (f"freshness  {f['rate_per_s']}/s for {f['seconds']} s: {f['searchable']}/{f['posted']}"
         f" searchable"),
@@ -769,8 +784,9 @@ def run_bench(opts: BenchOptions, echo: Any = print) -> dict[str, Any]:
         baseline_items = items[:BASELINE_MAX_ARTICLES]
         echo(f"[bench] in-process baseline: {len(baseline_items)} articles on "
              f"{opts.baseline_processes} processes …")
-        result["baseline"] = inprocess_baseline(baseline_items, opts.baseline_processes, work)
-        echo(f"[bench]   {result['baseline']}")
+        baselines = [inprocess_baseline(baseline_items, opts.baseline_processes,
+                                        work / "baseline-1")]
+        echo(f"[bench]   {baselines[0]}")
 
         cfg = StackConfig.on_free_ports(work / "stack", workers=opts.workers,
                                         stage_workers=opts.replicas, log_format="json")
@@ -797,9 +813,6 @@ def run_bench(opts: BenchOptions, echo: Any = print) -> dict[str, Any]:
                     for spy in spies:
                         spy.wait(30)
                     echo(f"[bench]   {bf}")
-                    bf["inprocess_articles_per_s"] = result["baseline"]["articles_per_s"]
-                    bf["ratio_to_inprocess"] = _r(bf["e2e_articles_per_s"]
-                                                  / result["baseline"]["articles_per_s"])
                     result["backfill"] = bf
                     result["cpu_ms_per_article"] = cpu_per_article(before, after, bf["indexed"])
                     echo(f"[bench] freshness: {opts.fresh_rate}/s for {opts.fresh_seconds} s …")
@@ -811,11 +824,20 @@ def run_bench(opts: BenchOptions, echo: Any = print) -> dict[str, Any]:
                     watch.refresh()
                 result["rss_mb"] = {k: round(v / 2 ** 20, 1) for k, v in watch.peak_rss.items()}
                 result["restarts"] = watch.restarts
+        echo("[bench] in-process baseline again, the stack stopped …")
+        baselines.append(inprocess_baseline(baseline_items, opts.baseline_processes,
+                                            work / "baseline-2"))
+        echo(f"[bench]   {baselines[1]}")
+        result["baseline"] = mean_baseline(baselines)
+        bf = result["backfill"]
+        bf["inprocess_articles_per_s"] = result["baseline"]["articles_per_s"]
+        bf["ratio_to_inprocess"] = _r(bf["e2e_articles_per_s"] / result["baseline"]["articles_per_s"])
         if opts.py_spy:
             result["py_spy_files"] = [str(p) for p in sorted(work.glob("py-spy-*.txt"))]
     finally:
         # With --py-spy the profiles (and the stack's log) stay; the data dirs (~150 MB) go.
-        for part in ([work / "stack", work / "baseline-meili"] if opts.py_spy else [work]):
+        for part in ([work / "stack", work / "baseline-1", work / "baseline-2"]
+                     if opts.py_spy else [work]):
             shutil.rmtree(part, ignore_errors=True)
     # Other engineers' stacks share this machine: the load average says how contended it was.
     result["machine"]["loadavg_end"] = os.getloadavg()
