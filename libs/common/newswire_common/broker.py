@@ -272,7 +272,10 @@ async def batch_parser(msg: dict[str, Any], original: Callable[..., Awaitable[An
         batch_headers.append(headers)
     message = await original({**msg, "data": []})
     first = batch_headers[0] if batch_headers else {}
-    message.raw_message = msg
+    # The raw entries are not needed again (acknowledgement uses message_ids; a dead letter,
+    # the decoded body): dropping them frees ~4 KB per story while a batch waits for its
+    # commit, which in a back-fill's index stage is seconds.
+    message.raw_message = {**msg, "data": [{} for _ in bodies]}
     message.body = bodies
     message.batch_headers = batch_headers
     message.headers = {**first, "content-type": "application/json"}
