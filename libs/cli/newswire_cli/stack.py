@@ -124,11 +124,6 @@ class StackConfig:
     meili_url: str | None = None
     meili_key: str | None = None
     meili_max_indexing_memory: str = "1GiB"
-    #: One indexing thread: on the 2-core machine everything shares, a second one competes with
-    #: clean and enrich. Back-filling the BBC copies, Meilisearch used 1.22-1.31 ms of CPU per
-    #: story instead of 1.37-1.43, end to end 305-333 against 294-316 articles/s (scratch
-    #: back-fill A/B, three interleaved pairs). docker-compose.yml keeps 2 (MEILI_MAX_INDEXING_THREADS).
-    meili_max_indexing_threads: int = 1
     extra_env: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -215,7 +210,7 @@ autorestart=true
 stopwaitsecs=20
 {out}""")
         sections.append(f"""[program:meilisearch]
-command={meili_binary()} --db-path {var}/meili --http-addr 127.0.0.1:{cfg.meili_port} --env development --no-analytics --max-indexing-threads {cfg.meili_max_indexing_threads} --max-indexing-memory {cfg.meili_max_indexing_memory} --log-level WARN
+command={meili_binary()} --db-path {var}/meili --http-addr 127.0.0.1:{cfg.meili_port} --env development --no-analytics --max-indexing-threads 2 --max-indexing-memory {cfg.meili_max_indexing_memory} --log-level WARN
 environment=MEILI_MASTER_KEY="{cfg.master_key()}"
 priority=10
 autorestart=true
