@@ -52,9 +52,9 @@ class Settings(BaseSettings):
     stage_batch_size: int = 64
     #: Entries the index stage takes per read. Its `index_concurrency` readers hold what they
     #: read until Meilisearch has indexed it, so this bounds the stories waiting in the index
-    #: worker (16 x 200, ~14 KB each for BBC stories): with 500, a slow Meilisearch let its peak
-    #: RSS reach 194 MB in a back-fill.
-    index_batch_size: int = 200
+    #: worker (16 x 100, ~10 KB each for BBC stories): with 500 its peak RSS reached 194 MB in a
+    #: back-fill, with 200 199 MB.
+    index_batch_size: int = 100
     #: Batches the index worker handles at once; their stories share one Meilisearch task.
     index_concurrency: int = 16
     #: While clean/enrich have a backlog (a back-fill), the index stage gathers up to
