@@ -46,7 +46,7 @@ class CoalescingWriter:
     `max_bytes` are waiting) and go out together. A WARNING or worse, a line logged outside an
     event loop (a worker thread, the CLI) and `flush()` write at once, after whatever waits, so
     the order of lines is kept. What waits is lost only if the process is killed outright;
-    a normal exit flushes it (atexit)."""
+    a normal exit flushes it (`flush_logs`, registered with atexit)."""
 
     def __init__(self, file: BinaryIO, *, hold_s: float = 0.1, max_bytes: int = 256 * 1024) -> None:
         self._file = file
@@ -56,7 +56,6 @@ class CoalescingWriter:
         self._size = 0
         self._flush_scheduled = False
         self._lock = threading.Lock()
-        atexit.register(self.flush)
 
     def hold(self, line: bytes) -> None:
         with self._lock:
@@ -117,9 +116,12 @@ _writer: CoalescingWriter | None = None
 
 
 def flush_logs() -> None:
-    """Write the lines still held back (tests and shutdown hooks)."""
+    """Write the lines still held back (tests, reconfiguration and a normal exit)."""
     if _writer is not None:
         _writer.flush()
+
+
+atexit.register(flush_logs)
 
 
 def configure_logging(service: str, fmt: str = "console", level: str = "INFO") -> None:
@@ -132,10 +134,10 @@ def configure_logging(service: str, fmt: str = "console", level: str = "INFO") -
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.processors.StackInfoRenderer(),
     ]
+    flush_logs()
+    _writer = None
     if fmt == "json":
         shared.append(structlog.processors.format_exc_info)
-        if _writer is not None:
-            _writer.flush()
         writer = _writer = CoalescingWriter(sys.stderr.buffer)
         structlog.configure(
             processors=[*shared, structlog.processors.JSONRenderer(serializer=orjson.dumps)],
@@ -145,9 +147,6 @@ def configure_logging(service: str, fmt: str = "console", level: str = "INFO") -
         )
         foreign_renderer: structlog.typing.Processor = structlog.processors.JSONRenderer()
     else:
-        if _writer is not None:
-            _writer.flush()
-        _writer = None
         console = structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
         structlog.configure(
             processors=[*shared, console],
