@@ -107,7 +107,11 @@ async def run_stage_batch(
         await after([result for result, _ in results])
 
     stream = publisher.stream.name
-    async with redis.pipeline(transaction=False) as pipe:
+    # MULTI/EXEC, not only a pipeline: Redis serves blocked readers after each command, so a
+    # plain pipeline hands a waiting downstream reader the first entry alone. The index stage's
+    # readers then held one story each and its back-fill commits stayed small or waited out
+    # their hold (tests/integration/test_batch_visibility.py).
+    async with redis.pipeline(transaction=True) as pipe:
         for result, _ in results:
             await queue_article(pipe, stream, result,
                                 article_id=result.article_id,  # type: ignore[attr-defined]

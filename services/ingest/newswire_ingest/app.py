@@ -96,8 +96,9 @@ def create_app(settings: Settings | None = None) -> Any:
 
     async def accept(accepted: list[tuple[ArticleSubmission, RawArticle]]) -> None:
         """Status marks and XADDs of all the articles in one round trip; it returns once Redis
-        accepted the entries, and only then do we answer 202."""
-        async with redis.pipeline(transaction=False) as pipe:
+        accepted the entries, and only then do we answer 202. In MULTI/EXEC so a waiting clean
+        reader gets the batch whole, not its first entry alone (see run_stage_batch)."""
+        async with redis.pipeline(transaction=True) as pipe:
             for _, raw in accepted:
                 status.queue_received(pipe, raw)
                 await queue_article(pipe, raw_stream, raw, article_id=raw.article_id,
