@@ -135,6 +135,19 @@ async def test_holding_ends_after_max_hold():
     commit.close()
 
 
+async def test_stories_are_let_go_once_sent_not_when_their_task_succeeds():
+    """A back-fill's handlers wait seconds for their task; the documents need not wait too."""
+    meili = FakeMeili(seconds=0.2)
+    commit = group_commit(meili, upstream_busy=lambda: False)
+    batch = stories("a", "b")
+    handler = asyncio.create_task(commit.add(batch))
+    await asyncio.sleep(0.05)  # sent, still being indexed
+    assert meili.commits == [["a", "b"]] and not handler.done()
+    assert batch == []
+    await handler
+    commit.close()
+
+
 async def test_a_failed_task_fails_every_handler_in_it_and_the_next_one_runs():
     meili = FakeMeili(seconds=0.05, fail=ConnectionError("meilisearch down"))
     commit = group_commit(meili, upstream_busy=lambda: False)
