@@ -100,6 +100,10 @@ def test_supervisor_config_runs_every_service_with_aof_and_replicas(tmp_path):
     for program in ("redis", "meilisearch", "ingest", "search", "clean", "enrich", "index"):
         assert f"[program:{program}]" in conf
     assert "--appendonly yes" in conf
+    # Co-located on the development machine's 2 cores: one indexing thread (see StackConfig).
+    assert "--max-indexing-threads 1 " in conf
+    assert "--max-indexing-threads 3 " in render_supervisor_conf(
+        StackConfig(var_dir=tmp_path, meili_key="k" * 20, meili_max_indexing_threads=3))
     assert conf.count("numprocs=3") == 3
     assert conf.count("autorestart=true") == 7
 

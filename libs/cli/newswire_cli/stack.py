@@ -124,6 +124,14 @@ class StackConfig:
     meili_url: str | None = None
     meili_key: str | None = None
     meili_max_indexing_memory: str = "1GiB"
+    #: One indexing thread: on the 2-core machine everything shares, a second one competes with
+    #: clean and enrich. In three interleaved `make bench` pairs Meilisearch used 1.34-1.56 ms
+    #: of CPU per back-filled story against 1.51-1.78 with two, and the ratio to the in-process
+    #: baseline was higher in each pair (0.822/0.809, 0.849/0.789, 0.901/0.854). Two instances
+    #: loaded alike answered the bench's queries alike (p50 2.69 ms with one thread, 2.65 with
+    #: two) and indexed a 5-story batch alike (165 / 161 ms), so search and freshness do not
+    #: pay for it. docker-compose.yml keeps 2 (MEILI_MAX_INDEXING_THREADS).
+    meili_max_indexing_threads: int = 1
     extra_env: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -210,7 +218,7 @@ autorestart=true
 stopwaitsecs=20
 {out}""")
         sections.append(f"""[program:meilisearch]
-command={meili_binary()} --db-path {var}/meili --http-addr 127.0.0.1:{cfg.meili_port} --env development --no-analytics --max-indexing-threads 2 --max-indexing-memory {cfg.meili_max_indexing_memory} --log-level WARN
+command={meili_binary()} --db-path {var}/meili --http-addr 127.0.0.1:{cfg.meili_port} --env development --no-analytics --max-indexing-threads {cfg.meili_max_indexing_threads} --max-indexing-memory {cfg.meili_max_indexing_memory} --log-level WARN
 environment=MEILI_MASTER_KEY="{cfg.master_key()}"
 priority=10
 autorestart=true
