@@ -161,9 +161,9 @@ async def index_articles(articles: list[EnrichedArticle]) -> None:
     for article in done:
         freshness = (indexed_at - article.received_at).total_seconds()
         metrics.FRESHNESS.observe(freshness)
-        with bind_article_context(article.article_id, article.trace_id, stage="index"):
-            log.info("article indexed", title=article.title, duration_ms=duration_ms,
-                     batch_size=len(done), freshness_s=round(freshness, 3))
+        log.info("article indexed", article_id=article.article_id, trace_id=article.trace_id,
+                 stage="index", title=article.title, duration_ms=duration_ms,
+                 batch_size=len(done), freshness_s=round(freshness, 3))
 
 
 async def send_stories(stories: list[dict[str, Any]]) -> int:

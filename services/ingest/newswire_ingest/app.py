@@ -105,9 +105,9 @@ def create_app(settings: Settings | None = None) -> Any:
                                     trace_id=raw.trace_id)
             await pipe.execute()
         for submission, raw in accepted:
-            with bind_article_context(raw.article_id, raw.trace_id, stage="ingest"):
-                log.info("article accepted", url=raw.url, publisher=raw.publisher,
-                         content_chars=len(submission.content))
+            log.info("article accepted", article_id=raw.article_id, trace_id=raw.trace_id,
+                     stage="ingest", url=raw.url, publisher=raw.publisher,
+                     content_chars=len(submission.content))
         metrics.INGEST_REQUESTS.labels("accepted").inc(len(accepted))
 
     @api.post("/v1/articles", status_code=202, summary="Submit one article",
