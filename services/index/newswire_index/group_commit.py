@@ -80,7 +80,8 @@ class GroupCommit:
                 _settle(group, exc)
             else:
                 # Sent: Meilisearch holds the stories now. Dropping them here, not when the
-                # task succeeds seconds later, halves what a back-fill keeps in memory.
+                # task succeeds seconds later, keeps a back-fill's in-flight task out of this
+                # process's memory while the next group gathers.
                 del stories
                 for part, _ in group:
                     part.clear()
