@@ -1,7 +1,9 @@
 """structlog set up once per process: JSON lines in production, readable console otherwise.
 
 Article work binds `article_id` and `trace_id` with `bind_article_context` so every line
-logged while a message is handled carries them.
+logged while a message is handled carries them. The one summary line per article per stage,
+logged in a loop over a batch, passes them as fields instead: binding for a single line cost
+~15 of its ~27 us.
 
 Our own lines take structlog's fast path (a level-filtering bound logger rendering straight to
 stderr, JSON through orjson): a line per article per stage is on the hot path, and routing it
