@@ -1,11 +1,14 @@
 """`newswire bench`: throughput, freshness and search latency of a stack started for the run.
 
-Phases (each against its own throw-away LocalStack on free ports, started like `make run`):
+Phases, against one throw-away LocalStack on free ports, started like `make run`:
 
-0. in-process baseline: clean -> enrich -> to_documents in one plain process per core, then one
-   bulk load into a fresh Meilisearch; no Redis, no HTTP. The pipeline is compared to it.
 1. back-fill: N articles POSTed as fast as the ingest API takes them from a bounded number of
    concurrent clients; accepted/s, and end to end until Meilisearch holds all of them.
+   Right before and right after it, with the stack started but paused, the in-process baseline
+   runs over the same N articles: clean -> enrich -> to_documents in one plain process per
+   core, then one bulk load into a fresh Meilisearch; no Redis, no HTTP. The back-fill is
+   compared to the mean of the two, so a drift of this machine's speed within a minute or two
+   touches both sides of the ratio.
 2. freshness: a steady rate for a while; for each article the time from POST to searchable
    (polled with a filtered search), split by the stage timestamps stored in the document.
 3. search: varied queries from the corpus against /v1/search from 1 and 8 clients.
@@ -17,6 +20,7 @@ are recorded. Results: bench/results/<timestamp>.json and .png, and a table on s
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import multiprocessing
 import os
@@ -28,6 +32,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -49,7 +54,6 @@ from .stack import (
 DEFAULT_CORPUS = REPO_ROOT.parent / "shared/corpora/bbc/bbc.ndjson"
 RESULTS_DIR = REPO_ROOT / "bench/results"
 URL_BASE = "https://bench.newswire.test"
-BASELINE_MAX_ARTICLES = 2225
 
 
 @dataclass
@@ -196,6 +200,9 @@ class ProcessWatch:
 
     def pids(self) -> dict[str, int]:
         return {name: p.pid for name, p in self._procs.items()}
+
+    def processes(self) -> dict[str, Any]:
+        return dict(self._procs)
 
     def sample(self) -> None:
         for name, proc in list(self._procs.items()):
@@ -596,9 +603,9 @@ def inprocess_baseline(items: list[dict[str, Any]], processes: int, work_dir: Pa
 
 
 def mean_baseline(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    """The baseline measured before the stack starts and again after it stops, as one figure:
+    """The baseline measured right before and right after the back-fill, as one figure:
     this machine's speed drifts within minutes, and a back-fill timed between two baseline
-    runs is compared with their mean rather than with whichever minute the first one had."""
+    runs is compared with their mean rather than with whichever minute one of them had."""
     def mean(key: str) -> float | None:
         return _r(sum(run[key] for run in runs) / len(runs), 1)
 
@@ -606,6 +613,56 @@ def mean_baseline(runs: list[dict[str, Any]]) -> dict[str, Any]:
             "processes": runs[0]["processes"], "python_articles_per_s": mean("python_articles_per_s"),
             "bulk_load_docs_per_s": mean("bulk_load_docs_per_s"),
             "articles_per_s": mean("articles_per_s"), "runs": runs}
+
+
+def wait_until_quiet(max_busy_cores: float = 0.2, window_s: float = 0.5,
+                     timeout_s: float = 30.0) -> float:
+    """Wait until this machine is nearly idle (what a back-fill leaves behind, such as Redis
+    rewriting its AOF in a child process, would otherwise be charged to the next phase);
+    returns the cores busy in the last window."""
+    import psutil
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        busy = psutil.cpu_percent(interval=window_s) / 100 * (os.cpu_count() or 1)
+        if busy <= max_busy_cores or time.monotonic() > deadline:
+            return _r(busy, 2) or 0.0
+
+
+@contextlib.contextmanager
+def stack_paused(watch: ProcessWatch) -> Iterator[None]:
+    """SIGSTOP the stack's processes, then SIGCONT them: idle, they still take ~5% of a core
+    (readers polling Redis, the index stage watching its upstream), which the baseline run
+    meanwhile would otherwise be charged. Redis and Meilisearch go first on the way back, so a
+    service's reply is waiting when its timers run again."""
+    order = {"supervisord": 0, "redis": 2, "meilisearch": 2}
+    procs = [proc for name, proc in sorted(watch.processes().items(),
+                                           key=lambda item: order.get(item[0], 1))
+             if name != "bench-client"]
+    for proc in procs:
+        proc.suspend()
+    try:
+        yield
+    finally:
+        for proc in reversed(procs):
+            proc.resume()
+
+
+def baseline_beside_paused_stack(watch: ProcessWatch, items: list[dict[str, Any]],
+                                 processes: int, work_dir: Path) -> dict[str, Any]:
+    """The in-process baseline, run while the stack is up but paused, and the CPU the stack
+    took meanwhile (none, unless pausing failed)."""
+    busy = wait_until_quiet()
+    stack_before = watch.cpu_seconds()
+    with stack_paused(watch):
+        run = inprocess_baseline(items, processes, work_dir)
+    stack_after = watch.cpu_seconds()
+    run["machine_busy_cores_before"] = busy
+    run["stack_cpu_seconds"] = _r(sum(
+        end - stack_before[name] for name, end in stack_after.items()
+        if name in stack_before and name != "bench-client"))  # bench-client ran the baseline
+    shutil.rmtree(work_dir, ignore_errors=True)  # its Meilisearch data, ~0.1 GB per 6,675
+    return run
 
 
 def _ok(client: httpx.Client, path: str) -> bool:
@@ -698,7 +755,7 @@ def render_table(result: dict[str, Any]) -> str:
         f"{result['baseline']['python_articles_per_s']}/s on {result['baseline']['processes']}"
         f" procs, bulk load {result['baseline']['bulk_load_docs_per_s']} docs/s; mean of "
         f"{' and '.join(str(r['articles_per_s']) for r in result['baseline'].get('runs', []))}"
-        f" before and after)"),
+        f" right before and after it)"),
         f"  ratio to in-process   {b['ratio_to_inprocess']:>10}",
         (f"freshness  {f['rate_per_s']}/s for {f['seconds']} s: {f['searchable']}/{f['posted']}"
         f" searchable"),
@@ -778,16 +835,6 @@ def run_bench(opts: BenchOptions, echo: Any = print) -> dict[str, Any]:
                                           "loadavg_start": os.getloadavg()}}
     work = Path(tempfile.mkdtemp(prefix="newswire-bench-"))
     try:
-        # One corpus' worth is enough for a rate; a bigger back-fill reuses it. Over all the
-        # back-fill's copies the baseline runs faster (~430/s, not ~375/s: its bulk load is
-        # quicker on repeated texts); the README says so beside the figures.
-        baseline_items = items[:BASELINE_MAX_ARTICLES]
-        echo(f"[bench] in-process baseline: {len(baseline_items)} articles on "
-             f"{opts.baseline_processes} processes …")
-        baselines = [inprocess_baseline(baseline_items, opts.baseline_processes,
-                                        work / "baseline-1")]
-        echo(f"[bench]   {baselines[0]}")
-
         cfg = StackConfig.on_free_ports(work / "stack", workers=opts.workers,
                                         stage_workers=opts.replicas, log_format="json")
         log_path = work / "stack.log"
@@ -800,6 +847,17 @@ def run_bench(opts: BenchOptions, echo: Any = print) -> dict[str, Any]:
                     asyncio.run(warm_up(cfg, rows))
                     watch.refresh()
                     echo(f"[bench] processes: {watch.pids()}")
+                    baselines: list[dict[str, Any]] = []
+
+                    def baseline(label: str) -> None:
+                        echo(f"[bench] in-process baseline ({label}): {len(items)} articles on "
+                             f"{opts.baseline_processes} processes, the stack paused …")
+                        baselines.append(baseline_beside_paused_stack(
+                            watch, items, opts.baseline_processes, work / f"baseline-{label}"))
+                        echo(f"[bench]   {baselines[-1]}")
+
+                    baseline("before")
+                    wait_until_quiet()
                     before = watch.cpu_seconds()
                     spies = []
                     if opts.py_spy:
@@ -815,6 +873,11 @@ def run_bench(opts: BenchOptions, echo: Any = print) -> dict[str, Any]:
                     echo(f"[bench]   {bf}")
                     result["backfill"] = bf
                     result["cpu_ms_per_article"] = cpu_per_article(before, after, bf["indexed"])
+                    baseline("after")
+                    result["baseline"] = mean_baseline(baselines)
+                    bf["inprocess_articles_per_s"] = result["baseline"]["articles_per_s"]
+                    bf["ratio_to_inprocess"] = _r(bf["e2e_articles_per_s"]
+                                                  / result["baseline"]["articles_per_s"])
                     echo(f"[bench] freshness: {opts.fresh_rate}/s for {opts.fresh_seconds} s …")
                     result["freshness"] = asyncio.run(freshness(cfg, rows, opts))
                     echo(f"[bench] search: {opts.queries} queries …")
@@ -824,19 +887,11 @@ def run_bench(opts: BenchOptions, echo: Any = print) -> dict[str, Any]:
                     watch.refresh()
                 result["rss_mb"] = {k: round(v / 2 ** 20, 1) for k, v in watch.peak_rss.items()}
                 result["restarts"] = watch.restarts
-        echo("[bench] in-process baseline again, the stack stopped …")
-        baselines.append(inprocess_baseline(baseline_items, opts.baseline_processes,
-                                            work / "baseline-2"))
-        echo(f"[bench]   {baselines[1]}")
-        result["baseline"] = mean_baseline(baselines)
-        bf = result["backfill"]
-        bf["inprocess_articles_per_s"] = result["baseline"]["articles_per_s"]
-        bf["ratio_to_inprocess"] = _r(bf["e2e_articles_per_s"] / result["baseline"]["articles_per_s"])
         if opts.py_spy:
             result["py_spy_files"] = [str(p) for p in sorted(work.glob("py-spy-*.txt"))]
     finally:
         # With --py-spy the profiles (and the stack's log) stay; the data dirs (~150 MB) go.
-        for part in ([work / "stack", work / "baseline-1", work / "baseline-2"]
+        for part in ([work / "stack", work / "baseline-before", work / "baseline-after"]
                      if opts.py_spy else [work]):
             shutil.rmtree(part, ignore_errors=True)
     # Other engineers' stacks share this machine: the load average says how contended it was.
