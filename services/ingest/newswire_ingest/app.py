@@ -99,8 +99,8 @@ def create_app(settings: Settings | None = None) -> Any:
         accepted the entries, and only then do we answer 202. In MULTI/EXEC so a waiting clean
         reader gets the batch whole, not its first entry alone (see run_stage_batch)."""
         async with redis.pipeline(transaction=True) as pipe:
+            status.queue_received(pipe, [raw for _, raw in accepted])
             for _, raw in accepted:
-                status.queue_received(pipe, raw)
                 await queue_article(pipe, raw_stream, raw, article_id=raw.article_id,
                                     trace_id=raw.trace_id)
             await pipe.execute()
