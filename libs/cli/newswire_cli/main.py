@@ -106,6 +106,10 @@ def serve(service: Annotated[str, typer.Argument(help="|".join(SERVICES))],
 
         asgi = importlib.import_module(f"newswire_{service}.worker").app
         port = port or WORKER_DEFAULT_PORTS[service]
+    if service in ("ingest", "search"):
+        from newswire_common.gc_tuning import tune_collector_after_startup
+
+        tune_collector_after_startup()  # stream workers do it once their startup hooks ran
     route_library_loggers()  # the service's imports may have set FastStream's own handler
     # uvicorn re-raises SIGTERM/SIGINT after its graceful shutdown, which would end the process
     # "killed by signal"; with these no-op handlers in place a clean shutdown exits 0.

@@ -1,5 +1,7 @@
 """Prometheus metrics shared by the services (each process exposes its own at /metrics)."""
 
+import gc
+
 from prometheus_client import Counter, Gauge, Histogram
 
 MESSAGES = Counter("newswire_messages_total", "Stream messages handled, by stage and outcome",
@@ -23,6 +25,12 @@ INGEST_REQUESTS = Counter("newswire_ingest_articles_total", "Articles posted, by
 SEARCH_LATENCY = Histogram("newswire_search_seconds", "Search API latency",
                            buckets=(.001, .002, .003, .005, .0075, .01, .015, .025, .05, .1,
                                     .25, .5, 1))
+GC_FROZEN_OBJECTS = Gauge("newswire_gc_frozen_objects",
+                          "Objects the garbage collector no longer visits (frozen after startup)")
+GC_FROZEN_OBJECTS.set_function(gc.get_freeze_count)
+GC_YOUNG_THRESHOLD = Gauge("newswire_gc_young_threshold",
+                           "Allocations between two collections of the youngest generation")
+GC_YOUNG_THRESHOLD.set_function(lambda: gc.get_threshold()[0])
 
 
 def add_metrics_route(api: "FastAPI") -> None:  # noqa: F821 - FastAPI is optional here

@@ -16,6 +16,7 @@ from faststream.specification import AsyncAPI
 from prometheus_client import make_asgi_app
 
 from . import metrics
+from .gc_tuning import tune_collector_after_startup
 from .logging import get_logger
 from .redisclient import redis_client
 from .retention import trim_forever
@@ -79,6 +80,9 @@ def worker_app(broker: RedisBroker, *, stage: str,
         background.append(asyncio.create_task(export_stream_gauges(redis)))
         background.append(asyncio.create_task(exit_if_not_consuming(broker)))
 
+    async def tune_collector() -> None:
+        tune_collector_after_startup()
+
     async def stop_housekeeping() -> None:
         for task in background:
             task.cancel()
@@ -103,7 +107,8 @@ def worker_app(broker: RedisBroker, *, stage: str,
         ],
         specification=AsyncAPI(title=f"newswire {stage}", version="1"),
         asyncapi_path="/asyncapi",
-        on_startup=(*on_startup, start_housekeeping),
+        # Last: what the stage's own startup loaded (enrich's models) is frozen too.
+        on_startup=(*on_startup, start_housekeeping, tune_collector),
         on_shutdown=(stop_housekeeping, *on_shutdown),
         logger=logging.getLogger("faststream.newswire"),
     )
