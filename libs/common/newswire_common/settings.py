@@ -64,8 +64,9 @@ class Settings(BaseSettings):
     #: CPU per story instead of 1.56-2.00 and 314-336 articles/s end to end instead of 266-325
     #: (scratch back-fill A/B, interleaved). 1,000 did as well (Meilisearch merges the tasks
     #: queued behind a running batch) with ~35 MB less peak memory in the index worker, whose
-    #: handlers hold their stories until the commit. A live article, with no backlog, is never
-    #: held.
+    #: handlers hold their stories until the commit. Near the end of a back-fill the target is
+    #: half the upstream backlog instead, when that is less. A live article, with no backlog,
+    #: is never held.
     index_commit_docs: int = 1000
     index_hold_max_ms: int = 5000
     index_task_timeout_s: float = 60.0

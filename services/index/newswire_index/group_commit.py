@@ -13,7 +13,11 @@ so what an article costs Meilisearch depends on how many share a batch.
   story in the order they came; only the waits for their success overlap.
 * While the upstream stages have a backlog (a back-fill), CPU is what limits throughput and
   Meilisearch running back-to-back small batches takes it from clean and enrich: then a commit
-  waits for the tasks in flight and, up to `max_hold_s`, until `target_docs` stories are waiting.
+  waits for the tasks in flight and, up to `max_hold_s`, until its target is waiting:
+  `target_docs`, or half the upstream backlog when that is less. The last commits of a
+  back-fill are then small, so the batch Meilisearch runs alone at the end, after the last
+  story left enrich, is short: end to end 352-371 articles/s against 331-346 with a fixed
+  target (interleaved back-fills of 6,675 BBC stories).
 """
 
 import asyncio
@@ -28,12 +32,17 @@ Wait = Callable[[Any], Awaitable[None]]
 
 
 class GroupCommit:
-    def __init__(self, send: Send, wait: Wait, *, upstream_busy: Callable[[], bool],
-                 target_docs: int = 500, max_hold_s: float = 1.0, poll_s: float = 0.02) -> None:
+    def __init__(self, send: Send, wait: Wait, *, upstream_backlog: Callable[[], int],
+                 busy_backlog: int = 64, target_docs: int = 500, min_target_docs: int = 100,
+                 max_hold_s: float = 1.0, poll_s: float = 0.02) -> None:
+        """`upstream_backlog`: entries waiting for the stages before this one; from
+        `busy_backlog` on they count as busy (a back-fill)."""
         self._send = send
         self._wait = wait
-        self._upstream_busy = upstream_busy
+        self._upstream_backlog = upstream_backlog
+        self._busy_backlog = busy_backlog
         self._target_docs = target_docs
+        self._min_target_docs = min_target_docs
         self._max_hold_s = max_hold_s
         self._poll_s = poll_s
         self._waiting: list[tuple[list[dict[str, Any]], asyncio.Future[None]]] = []
@@ -55,6 +64,13 @@ class GroupCommit:
         self._arrived.set()
         await future
 
+    def _upstream_busy(self) -> bool:
+        return self._upstream_backlog() >= self._busy_backlog
+
+    def _hold_target(self) -> int:
+        """`target_docs`, or half the upstream backlog when that is less (module docstring)."""
+        return min(self._target_docs, max(self._min_target_docs, self._upstream_backlog() // 2))
+
     def _waiting_docs(self) -> int:
         return sum(len(stories) for stories, _ in self._waiting)
 
@@ -66,8 +82,8 @@ class GroupCommit:
                 # Back-fill: one large task at a time (see the module docstring).
                 await asyncio.wait(set(self._in_flight))
             held_since = time.monotonic()
-            # Polled: "upstream busy" is a figure another task refreshes, not an event.
-            while (self._upstream_busy() and self._waiting_docs() < self._target_docs  # noqa: ASYNC110
+            # Polled: the upstream backlog is a figure another task refreshes, not an event.
+            while (self._upstream_busy() and self._waiting_docs() < self._hold_target()  # noqa: ASYNC110
                    and time.monotonic() - held_since < self._max_hold_s):
                 await asyncio.sleep(self._poll_s)
             group, self._waiting = self._waiting, []

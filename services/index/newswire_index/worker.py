@@ -170,14 +170,14 @@ async def send_stories(stories: list[dict[str, Any]]) -> int:
     return await meili.add_documents(ARTICLES_INDEX, stories)
 
 
-#: Entries waiting for clean or enrich (lag + pending) above which the upstream stages count
+#: Entries waiting for clean or enrich (lag + pending) from which the upstream stages count
 #: as busy, so the index stage holds small commits back (see group_commit.py).
 UPSTREAM_BUSY_ENTRIES = 64
 _upstream_backlog = 0
 
 
-def upstream_busy() -> bool:
-    return _upstream_backlog >= UPSTREAM_BUSY_ENTRIES
+def upstream_backlog() -> int:
+    return _upstream_backlog
 
 
 async def watch_upstream(every_s: float = 0.25) -> None:
@@ -194,7 +194,8 @@ async def watch_upstream(every_s: float = 0.25) -> None:
         await asyncio.sleep(every_s)
 
 
-stories_commit = GroupCommit(send_stories, wait_for_task, upstream_busy=upstream_busy,
+stories_commit = GroupCommit(send_stories, wait_for_task, upstream_backlog=upstream_backlog,
+                             busy_backlog=UPSTREAM_BUSY_ENTRIES,
                              target_docs=settings.index_commit_docs,
                              max_hold_s=settings.index_hold_max_ms / 1000)
 _watcher: asyncio.Task[None] | None = None

@@ -55,6 +55,14 @@ class FakeMeili:
             raise self._done[uid]
 
 
+def IDLE() -> int:  # noqa: N802 - stands for a constant backlog
+    return 0
+
+
+def BUSY() -> int:  # noqa: N802
+    return 10**6
+
+
 def stories(*ids: str) -> list[dict]:
     return [{"id": i} for i in ids]
 
@@ -65,7 +73,7 @@ def group_commit(meili: FakeMeili, **kwargs) -> GroupCommit:
 
 async def test_a_lone_batch_is_committed_at_once_when_upstream_is_idle():
     meili = FakeMeili(seconds=0.01)
-    commit = group_commit(meili, upstream_busy=lambda: False, max_hold_s=5)
+    commit = group_commit(meili, upstream_backlog=IDLE, max_hold_s=5)
     await asyncio.wait_for(commit.add(stories("a")), 1)  # not held for max_hold_s
     assert meili.commits == [["a"]]
     commit.close()
@@ -75,7 +83,7 @@ async def test_stories_arriving_during_a_batch_are_sent_at_once_and_share_the_ne
     """No gap between batches: what arrives while one runs is queued behind it right away
     (not after its success was seen), and the queue merges it into one next batch."""
     meili = FakeMeili(seconds=0.1)
-    commit = group_commit(meili, upstream_busy=lambda: False)
+    commit = group_commit(meili, upstream_backlog=IDLE)
     first = asyncio.create_task(commit.add(stories("a")))
     await asyncio.sleep(0.02)  # "a" is being indexed now
     rest = []
@@ -93,7 +101,7 @@ async def test_stories_arriving_during_a_batch_are_sent_at_once_and_share_the_ne
 async def test_tasks_are_sent_one_at_a_time_in_arrival_order():
     """Two versions of a story must reach Meilisearch in the order they came."""
     meili = FakeMeili(seconds=0.01, send_seconds=0.02)
-    commit = group_commit(meili, upstream_busy=lambda: False)
+    commit = group_commit(meili, upstream_backlog=IDLE)
     adds = []
     for version in range(5):
         adds.append(asyncio.create_task(commit.add([{"id": "a", "v": version}])))
@@ -106,7 +114,7 @@ async def test_tasks_are_sent_one_at_a_time_in_arrival_order():
 
 async def test_while_upstream_is_busy_small_batches_wait_for_the_target():
     meili = FakeMeili(seconds=0.01)
-    commit = group_commit(meili, upstream_busy=lambda: True, target_docs=4, max_hold_s=5)
+    commit = group_commit(meili, upstream_backlog=BUSY, target_docs=4, max_hold_s=5)
     adds = [asyncio.create_task(commit.add(stories(f"{i}a", f"{i}b"))) for i in range(2)]
     await asyncio.sleep(0.1)
     assert meili.commits == [["0a", "0b", "1a", "1b"]]  # one commit once 4 were waiting
@@ -114,9 +122,27 @@ async def test_while_upstream_is_busy_small_batches_wait_for_the_target():
     commit.close()
 
 
+async def test_the_target_shrinks_to_half_the_upstream_backlog():
+    """The end of a back-fill: with 40 entries left upstream, 20 waiting are enough."""
+    meili = FakeMeili(seconds=0.01)
+    backlog = 40
+    commit = group_commit(meili, upstream_backlog=lambda: backlog, busy_backlog=10,
+                          target_docs=100, min_target_docs=5, max_hold_s=5)
+    first = asyncio.create_task(commit.add(stories(*(f"a{i}" for i in range(15)))))
+    await asyncio.sleep(0.1)
+    assert meili.commits == []  # 15 < 20: held
+    second = asyncio.create_task(commit.add(stories(*(f"b{i}" for i in range(5)))))
+    await asyncio.sleep(0.1)
+    assert [len(c) for c in meili.commits] == [20]  # not held for the 100 of `target_docs`
+    backlog = 5  # below busy_backlog: whatever waits goes at once
+    await asyncio.wait_for(commit.add(stories("c")), 1)
+    await asyncio.gather(first, second)
+    commit.close()
+
+
 async def test_while_upstream_is_busy_one_task_is_in_flight_at_a_time():
     meili = FakeMeili(seconds=0.1)
-    commit = group_commit(meili, upstream_busy=lambda: True, target_docs=1, max_hold_s=5)
+    commit = group_commit(meili, upstream_backlog=BUSY, target_docs=1, max_hold_s=5)
     first = asyncio.create_task(commit.add(stories("a")))
     await asyncio.sleep(0.02)
     second = asyncio.create_task(commit.add(stories("b")))
@@ -127,7 +153,7 @@ async def test_while_upstream_is_busy_one_task_is_in_flight_at_a_time():
 
 async def test_holding_ends_after_max_hold():
     meili = FakeMeili(seconds=0.01)
-    commit = group_commit(meili, upstream_busy=lambda: True, target_docs=100, max_hold_s=0.2)
+    commit = group_commit(meili, upstream_backlog=BUSY, target_docs=100, max_hold_s=0.2)
     loop = asyncio.get_running_loop()
     started = loop.time()
     await commit.add(stories("a"))
@@ -138,7 +164,7 @@ async def test_holding_ends_after_max_hold():
 async def test_stories_are_let_go_once_sent_not_when_their_task_succeeds():
     """A back-fill's handlers wait seconds for their task; the documents need not wait too."""
     meili = FakeMeili(seconds=0.2)
-    commit = group_commit(meili, upstream_busy=lambda: False)
+    commit = group_commit(meili, upstream_backlog=IDLE)
     batch = stories("a", "b")
     handler = asyncio.create_task(commit.add(batch))
     await asyncio.sleep(0.05)  # sent, still being indexed
@@ -150,7 +176,7 @@ async def test_stories_are_let_go_once_sent_not_when_their_task_succeeds():
 
 async def test_a_failed_task_fails_every_handler_in_it_and_the_next_one_runs():
     meili = FakeMeili(seconds=0.05, fail=ConnectionError("meilisearch down"))
-    commit = group_commit(meili, upstream_busy=lambda: False)
+    commit = group_commit(meili, upstream_backlog=IDLE)
     first = asyncio.create_task(commit.add(stories("a")))
     await asyncio.sleep(0.01)
     grouped = [asyncio.create_task(commit.add(stories(i))) for i in ("b", "c")]
@@ -173,7 +199,7 @@ async def test_a_failed_send_fails_its_handlers_and_the_next_one_runs():
             raise ConnectionError("meilisearch unreachable")
         return await meili.send(documents)
 
-    commit = GroupCommit(send, meili.wait, upstream_busy=lambda: False)
+    commit = GroupCommit(send, meili.wait, upstream_backlog=IDLE)
     with pytest.raises(ConnectionError):
         await commit.add(stories("a"))
     await commit.add(stories("b"))
@@ -183,7 +209,7 @@ async def test_a_failed_send_fails_its_handlers_and_the_next_one_runs():
 
 async def test_closing_cancels_handlers_still_waiting():
     meili = FakeMeili(seconds=5)
-    commit = group_commit(meili, upstream_busy=lambda: False)
+    commit = group_commit(meili, upstream_backlog=IDLE)
     pending = asyncio.create_task(commit.add(stories("a")))
     await asyncio.sleep(0.02)
     commit.close()
@@ -194,7 +220,7 @@ async def test_closing_cancels_handlers_still_waiting():
 @pytest.mark.parametrize("busy", [False, True])
 async def test_no_story_is_lost_or_committed_twice_under_concurrency(busy):
     meili = FakeMeili(seconds=0.005)
-    commit = group_commit(meili, upstream_busy=lambda: busy, target_docs=50, max_hold_s=0.05)
+    commit = group_commit(meili, upstream_backlog=BUSY if busy else IDLE, target_docs=50, max_hold_s=0.05)
     ids = [f"s{i}" for i in range(300)]
     await asyncio.gather(*(commit.add(stories(i)) for i in ids))
     committed = [i for c in meili.commits for i in c]
