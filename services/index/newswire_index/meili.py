@@ -8,6 +8,7 @@ service's backend.py), and the index stage makes one per batch plus a task poll 
 """
 
 import asyncio
+from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
@@ -147,6 +148,14 @@ def poll_interval(waited_s: float, floor_s: float, ceiling_s: float) -> float:
     return min(ceiling_s, max(floor_s, waited_s / 10))
 
 
+@dataclass
+class _OpenTask:
+    """A task someone waits on: since when (loop time), and the waiters' futures."""
+
+    since: float
+    futures: list[asyncio.Future[dict[str, Any]]] = field(default_factory=list)
+
+
 class TaskWatcher:
     """One polling loop for all the tasks a client waits on.
 
@@ -169,15 +178,13 @@ class TaskWatcher:
         self._meili = meili
         self._interval_s = interval_s
         self._max_interval_s = max_interval_s
-        self._waiters: dict[int, list[asyncio.Future[dict[str, Any]]]] = {}
-        self._waiting_since: dict[int, float] = {}
+        self._waiters: dict[int, _OpenTask] = {}
         self._loop_task: asyncio.Task[None] | None = None
 
     async def wait(self, task_uid: int, timeout_s: float) -> dict[str, Any]:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[dict[str, Any]] = loop.create_future()
-        self._waiters.setdefault(task_uid, []).append(future)
-        self._waiting_since.setdefault(task_uid, loop.time())
+        self._waiters.setdefault(task_uid, _OpenTask(loop.time())).futures.append(future)
         if (self._loop_task is None or self._loop_task.done()
                 or self._loop_task.get_loop() is not loop):
             self._loop_task = asyncio.create_task(self._poll(), name="meili-task-watcher")
@@ -187,13 +194,11 @@ class TaskWatcher:
             raise TimeoutError(f"Meilisearch task {task_uid} not finished after {timeout_s} s") \
                 from None
         finally:
-            waiting = self._waiters.get(task_uid, [])
-            if future in waiting:
-                waiting.remove(future)
-                if not waiting:
+            open_task = self._waiters.get(task_uid)
+            if open_task is not None and future in open_task.futures:
+                open_task.futures.remove(future)
+                if not open_task.futures:
                     del self._waiters[task_uid]
-            if task_uid not in self._waiters:
-                self._waiting_since.pop(task_uid, None)
 
     async def _poll(self) -> None:
         while self._waiters:
@@ -202,25 +207,25 @@ class TaskWatcher:
                 page = await self._meili.request("GET", "/tasks", params={
                     "uids": ",".join(map(str, uids)), "limit": len(uids)})
             except Exception as exc:  # noqa: BLE001 - handed to every waiter, who decides
-                for futures in self._waiters.values():
-                    for future in futures:
+                for open_task in self._waiters.values():
+                    for future in open_task.futures:
                         if not future.done():
                             future.set_exception(exc)
                 self._waiters.clear()
-                self._waiting_since.clear()
                 return
             for task in page.get("results", []):
                 if task["status"] in self.FINISHED:
-                    self._waiting_since.pop(task["uid"], None)
-                    for future in self._waiters.pop(task["uid"], []):
+                    finished = self._waiters.pop(task["uid"], None)
+                    for future in finished.futures if finished else []:
                         if not future.done():
                             future.set_result(task)
             await asyncio.sleep(self._next_interval())
 
     def _next_interval(self) -> float:
-        if not self._waiting_since:
+        if not self._waiters:
             return self._interval_s
-        waited = asyncio.get_running_loop().time() - min(self._waiting_since.values())
+        since = min(open_task.since for open_task in self._waiters.values())
+        waited = asyncio.get_running_loop().time() - since
         return poll_interval(waited, self._interval_s, self._max_interval_s)
 
     def close(self) -> None:
