@@ -681,36 +681,61 @@ def start_py_spy(pids: dict[str, int], out_dir: Path, seconds: float) -> list[su
         if stage_of(name) not in ("ingest", "clean", "enrich", "index"):
             continue
         procs.append(subprocess.Popen(
-            [exe, "record", "--pid", str(pid), "--duration", str(int(seconds)), "--rate", "100",
-             "--format", "raw", "--threads", "--output", str(out_dir / f"py-spy-{name}.txt"),
+            [exe, "record", "--pid", str(pid), "--duration", str(int(seconds)), "--rate", "200",
+             "--format", "raw", "--gil", "--output", str(out_dir / f"py-spy-{name}.txt"),
              "--nonblocking"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
     return procs
 
 
-def profile_summary(path: Path, top: int = 12) -> dict[str, Any]:
-    """Self and inclusive sample shares per function from a py-spy raw (collapsed) file."""
-    own: dict[str, int] = {}
-    inclusive: dict[str, int] = {}
+#: The functions the in-process baseline runs too: time in them is the work itself.
+SHARED_FUNCTIONS = frozenset({"clean_article", "enrich_article", "signature", "to_documents"})
+
+#: Where the rest of a worker's Python time goes: the package of the innermost frame that is one
+#: of these or newswire's own (py-spy shortens paths to the package: "redis/client.py").
+PROFILE_PARTS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("validation", ("pydantic/", "pydantic_core/")),
+    ("logging", ("structlog/", "newswire_common/logging.py", "logging/")),
+    ("Redis client", ("redis/", "hiredis/")),
+    ("FastStream", ("faststream/", "fast_depends/")),
+    ("HTTP", ("uvicorn/", "starlette/", "fastapi/", "aiohttp/", "httpx/", "httpcore/",
+              "h11/", "anyio/streams/")),
+    ("metrics", ("prometheus_client/",)),
+    ("event loop, threads", ("asyncio/", "anyio/", "uvloop/", "threading.py", "concurrent/",
+                             "queue.py", "selectors.py")),
+)
+
+
+def profile_part(frames: list[str]) -> str:
+    """The part of a worker a sampled stack (root first, "func (path:line)") is spent in."""
+    names = [frame.split(" (", 1)[0] for frame in frames]
+    if SHARED_FUNCTIONS.intersection(names):
+        return "stage functions"
+    for frame in reversed(frames):
+        path = frame.rpartition(" (")[2]
+        for part, packages in PROFILE_PARTS:
+            if path.startswith(packages):
+                return part
+        if path.startswith("newswire_"):
+            return "other newswire code"
+    return "other"
+
+
+def profile_breakdown(path: Path) -> dict[str, Any]:
+    """Shares (%) of a py-spy raw file's samples per `profile_part`. The bench records with
+    --gil, so a sample is Python code running (or C code called while holding the GIL)."""
+    parts: dict[str, int] = {}
     total = 0
     for line in path.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
         if not stack or not count.isdigit():
             continue
-        n = int(count)
-        total += n
-        frames = [re.sub(r" \((.*?/)?(site-packages/|newswire_\w+/)?", " (", f)
-                  for f in stack.split(";") if not f.startswith(("thread (", "process "))]
-        if not frames:
-            continue
-        own[frames[-1]] = own.get(frames[-1], 0) + n
-        for frame in set(frames):
-            inclusive[frame] = inclusive.get(frame, 0) + n
-
-    def share(d: dict[str, int]) -> list[tuple[str, float]]:
-        return [(k, round(100 * v / total, 1)) for k, v in
-                sorted(d.items(), key=lambda kv: -kv[1])[:top]]
-
-    return {"samples": total, "self_pct": share(own), "inclusive_pct": share(inclusive)}
+        frames = [f for f in stack.split(";") if not f.startswith(("thread (", "process "))]
+        part = profile_part(frames)
+        parts[part] = parts.get(part, 0) + int(count)
+        total += int(count)
+    return {"samples": total, "pct": {
+        part: round(100 * n / total, 1)
+        for part, n in sorted(parts.items(), key=lambda kv: -kv[1])} if total else {}}
 
 
 # --- results --------------------------------------------------------------------------------
@@ -772,6 +797,11 @@ def render_table(result: dict[str, Any]) -> str:
     lines.append("CPU ms/article (back-fill) " + ", ".join(
         f"{k}={v}" for k, v in sorted(result["cpu_ms_per_article"].items(),
                                       key=lambda kv: -kv[1])))
+    if result.get("profile"):
+        lines.append("Python time by part in the back-fill, % of py-spy --gil samples")
+        for process, profile in sorted(result["profile"].items()):
+            lines.append(f"  {process:<14}" + ", ".join(
+                f"{part} {pct}" for part, pct in profile["pct"].items()))
     lines.append(f"CPU-bound ceiling on {result['machine']['cpus']} idle cores: "
                  f"{result.get('cpu_bound_articles_per_s')} articles/s;  load average "
                  f"start {result['machine']['loadavg_start'][0]:.1f}, "
@@ -888,7 +918,10 @@ def run_bench(opts: BenchOptions, echo: Any = print) -> dict[str, Any]:
                 result["rss_mb"] = {k: round(v / 2 ** 20, 1) for k, v in watch.peak_rss.items()}
                 result["restarts"] = watch.restarts
         if opts.py_spy:
-            result["py_spy_files"] = [str(p) for p in sorted(work.glob("py-spy-*.txt"))]
+            files = sorted(work.glob("py-spy-*.txt"))
+            result["py_spy_files"] = [str(p) for p in files]
+            result["profile"] = {p.stem.removeprefix("py-spy-"): profile_breakdown(p)
+                                 for p in files}
     finally:
         # With --py-spy the profiles (and the stack's log) stay; the data dirs (~150 MB) go.
         for part in ([work / "stack", work / "baseline-before", work / "baseline-after"]
