@@ -1,4 +1,4 @@
-"""Entries the stages queue themselves (`queue_article`) are the entries FastStream's publisher
+"""Entries the stages queue themselves (`queue_articles`) are the entries FastStream's publisher
 writes: same body bytes, same headers, so any FastStream consumer reads them the same way."""
 
 import asyncio
@@ -9,7 +9,7 @@ import redis.asyncio as aioredis
 from faststream.redis import RedisBroker
 from faststream.redis.parser.binary import BinaryMessageFormatV1
 
-from newswire_common.broker import article_headers, queue_article
+from newswire_common.broker import article_headers, queue_articles
 from newswire_common.contracts import Author, CleanArticle
 
 pytestmark = pytest.mark.integration
@@ -31,8 +31,8 @@ def test_queued_articles_match_what_the_publisher_writes(stack):
                 ids = article_headers(article.article_id, article.trace_id)
                 await publisher.publish(article, headers=ids, correlation_id=article.trace_id,
                                         pipeline=pipe)
-                await queue_article(pipe, "test.format.queued", article,
-                                    article_id=article.article_id, trace_id=article.trace_id)
+                await queue_articles(pipe, "test.format.queued",
+                                     [(article, article.article_id, article.trace_id)])
                 await pipe.execute()
             entries = []
             for stream in ("test.format.publisher", "test.format.queued"):
@@ -51,3 +51,30 @@ def test_queued_articles_match_what_the_publisher_writes(stack):
     assert CleanArticle.model_validate_json(body) == article
     assert headers["article_id"] == "fmt-1" and headers["trace_id"] == "trace-fmt-1"
     assert headers["content-type"] == "application/json"
+
+
+def test_a_batch_is_queued_in_order_as_one_command(stack):
+    """One EVAL for the batch (one reply to read, not one per entry), entries in batch order."""
+    articles = [CleanArticle(
+        article_id=f"batch-{i}", trace_id=f"trace-batch-{i}", received_at=datetime.now(UTC),
+        cleaned_at=datetime.now(UTC), title=f"Story {i}", body=f"Body {i}.") for i in range(5)]
+
+    async def queue() -> tuple[int, list[tuple[bytes, dict]]]:
+        client = aioredis.Redis.from_url(stack.cfg.redis_url)
+        try:
+            async with client.pipeline(transaction=True) as pipe:
+                await queue_articles(pipe, "test.format.batch",
+                                     [(a, a.article_id, a.trace_id) for a in articles])
+                commands = len(pipe.command_stack)
+                await pipe.execute()
+            entries = [BinaryMessageFormatV1.parse(fields[b"__data__"])
+                       for _, fields in await client.xrange("test.format.batch")]
+            await client.delete("test.format.batch")
+            return commands, entries
+        finally:
+            await client.aclose()
+
+    commands, entries = asyncio.run(queue())
+    assert commands == 1
+    assert [CleanArticle.model_validate_json(body) for body, _ in entries] == articles
+    assert [headers["trace_id"] for _, headers in entries] == [a.trace_id for a in articles]

@@ -15,7 +15,7 @@ so one poison message never blocks a stage.
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 import aiohttp
@@ -116,18 +116,32 @@ async def encode_entry(body: Any, headers: dict[str, str] | None = None,
                                               serializer=serializer)
 
 
-async def queue_article(pipe: "aioredis.client.Pipeline", stream: str, message: Any, *,
-                        article_id: str, trace_id: str) -> None:
-    """Queue an XADD of an article message on `pipe`, byte for byte what
-    `publisher.publish(message, headers=article_headers(…), correlation_id=trace_id,
+#: XADD every entry of a batch in one command. Inside MULTI, redis-py reads a QUEUED reply per
+#: queued command: with one XADD per article that cost ~20 µs of a stage's CPU per article
+#: (64 BBC-sized entries per batch: 34 µs per entry as XADDs, 13 as one EVAL; Redis +2 µs).
+_XADD_ALL = """
+for i = 1, #ARGV do
+  redis.call('XADD', KEYS[1], '*', '__data__', ARGV[i])
+end
+return #ARGV
+"""
+
+
+async def queue_articles(pipe: "aioredis.client.Pipeline", stream: str,
+                         messages: Sequence[tuple[Any, str, str]]) -> None:
+    """Queue on `pipe` the entries of (message, article id, trace id), in order, each byte for
+    byte what `publisher.publish(message, headers=article_headers(…), correlation_id=trace_id,
     pipeline=pipe)` writes.
 
     Why not the publisher: per call it deep-copies its stream definition twice and runs a
     publish-command and middleware chain, which cost the clean stage as much CPU as cleaning a
     BBC article. The publisher objects stay, for the AsyncAPI document."""
-    data = await encode_entry(message, article_headers(article_id, trace_id),
-                              correlation_id=trace_id, serializer=_PYDANTIC_JSON)
-    pipe.xadd(stream, {"__data__": data})
+    entries = [await encode_entry(message, article_headers(article_id, trace_id),
+                                  correlation_id=trace_id, serializer=_PYDANTIC_JSON)
+               for message, article_id, trace_id in messages]
+    if entries:
+        pipe.eval(_XADD_ALL, 1, stream, *entries)
+
 
 
 class _PydanticJson:

@@ -23,7 +23,7 @@ from faststream.redis.publisher.usecase import StreamPublisher
 from pydantic import BaseModel, ValidationError
 
 from . import metrics, status
-from .broker import POISON_KEY, queue_article, record_dead_letter
+from .broker import POISON_KEY, queue_articles, record_dead_letter
 from .contracts import DeadLetter
 from .logging import bind_article_context, get_logger
 from .streams import STAGES
@@ -112,10 +112,9 @@ async def run_stage_batch(
     # readers then held one story each and its back-fill commits stayed small or waited out
     # their hold (tests/integration/test_batch_visibility.py).
     async with redis.pipeline(transaction=True) as pipe:
-        for result, _ in results:
-            await queue_article(pipe, stream, result,
-                                article_id=result.article_id,  # type: ignore[attr-defined]
-                                trace_id=result.trace_id)  # type: ignore[attr-defined]
+        await queue_articles(pipe, stream, [
+            (result, result.article_id, result.trace_id)  # type: ignore[attr-defined]
+            for result, _ in results])
         status.queue_marks(pipe, [
             (result.article_id, {"state": spec.state, **spec.status_fields(result)})  # type: ignore[attr-defined]
             for result, _ in results])

@@ -21,7 +21,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from newswire_common import keys, metrics, status
-from newswire_common.broker import article_headers, queue_article
+from newswire_common.broker import article_headers, queue_articles
 from newswire_common.contracts import ArticleDeletion, ArticleSubmission, RawArticle, utcnow
 from newswire_common.ids import article_id
 from newswire_common.logging import bind_article_context, get_logger
@@ -56,7 +56,7 @@ def create_app(settings: Settings | None = None) -> Any:
                          **CONNECTION_OPTIONS)
     raw_articles = broker.publisher(stream=Stream.RAW, schema=RawArticle, title="articles.raw",
                                     description="Articles as posted, waiting to be cleaned")
-    raw_stream = raw_articles.stream.name  # accepted articles are queued with queue_article
+    raw_stream = raw_articles.stream.name  # accepted articles are queued with queue_articles
     deletions = broker.publisher(stream=Stream.ENRICHED, schema=ArticleDeletion,
                                  title="articles.enriched (deletions)",
                                  description="Requests to remove a story from search")
@@ -100,9 +100,8 @@ def create_app(settings: Settings | None = None) -> Any:
         reader gets the batch whole, not its first entry alone (see run_stage_batch)."""
         async with redis.pipeline(transaction=True) as pipe:
             status.queue_received(pipe, [raw for _, raw in accepted])
-            for _, raw in accepted:
-                await queue_article(pipe, raw_stream, raw, article_id=raw.article_id,
-                                    trace_id=raw.trace_id)
+            await queue_articles(pipe, raw_stream,
+                                 [(raw, raw.article_id, raw.trace_id) for _, raw in accepted])
             await pipe.execute()
         for submission, raw in accepted:
             log.info("article accepted", article_id=raw.article_id, trace_id=raw.trace_id,
