@@ -155,3 +155,24 @@ def test_redis_replies_are_parsed_by_hiredis():
     client = redis_client("redis://127.0.0.1:1/0")
     connection = client.connection_pool.make_connection()
     assert type(connection._parser).__name__ == "_AsyncHiredisParser"
+
+
+def test_the_reclaimer_sweeps_six_times_per_idle_threshold_not_every_second():
+    from faststream.redis import RedisBroker
+
+    from newswire_common.broker import reclaim_sweep_ms, stage_subscriber
+
+    assert reclaim_sweep_ms(30_000) == 5000
+    assert reclaim_sweep_ms(3000) == 500
+    assert reclaim_sweep_ms(120_000) == 5000  # a long threshold still finds its entries soon
+    assert reclaim_sweep_ms(300) == 100
+
+    broker = RedisBroker("redis://127.0.0.1:1/0")  # never connected
+    settings = Settings(reclaim_idle_ms=30_000, poll_interval_ms=100)
+
+    @stage_subscriber(broker, "clean", settings, batch=True, max_records=64)
+    async def handler(batch: list) -> None: ...
+
+    subs = {s.stream_sub.min_idle_time: s.stream_sub for s in broker.subscribers}
+    assert subs[30_000].polling_interval == 5000  # the reclaimer
+    assert subs[None].polling_interval == 100  # the reader still blocks 0.1 s per read
