@@ -143,7 +143,6 @@ async def queue_articles(pipe: "aioredis.client.Pipeline", stream: str,
         pipe.eval(_XADD_ALL, 1, stream, *entries)
 
 
-
 class _PydanticJson:
     """The broker's serializer for a message body (fast_depends' pydantic one: to_json)."""
 
