@@ -3,7 +3,8 @@
 Redis serves blocked readers after every command, pipelined or not: entries XADDed in a plain
 pipeline wake a blocked XREADGROUP with the first one alone. The index stage's readers then held
 one story each, so a back-fill's group commits stayed small or sat out their whole hold
-(group_commit.py). Writing a batch in MULTI/EXEC makes it visible at once."""
+(group_commit.py). Writing a batch as one command (`queue_articles`, one Lua call of XADDs)
+makes it visible at once."""
 
 import asyncio
 import time

@@ -107,10 +107,10 @@ async def run_stage_batch(
         await after([result for result, _ in results])
 
     stream = publisher.stream.name
-    # MULTI/EXEC, not only a pipeline: Redis serves blocked readers after each command, so a
-    # plain pipeline hands a waiting downstream reader the first entry alone. The index stage's
-    # readers then held one story each and its back-fill commits stayed small or waited out
-    # their hold (tests/integration/test_batch_visibility.py).
+    # The entries go in one command (queue_articles): Redis serves blocked readers after each
+    # command, so XADDs one by one handed a waiting downstream reader the first entry alone, and
+    # the index stage's back-fill commits stayed small or waited out their hold
+    # (tests/integration/test_batch_visibility.py). MULTI/EXEC keeps the status marks with them.
     async with redis.pipeline(transaction=True) as pipe:
         await queue_articles(pipe, stream, [
             (result, result.article_id, result.trace_id)  # type: ignore[attr-defined]

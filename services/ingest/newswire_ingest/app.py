@@ -96,8 +96,9 @@ def create_app(settings: Settings | None = None) -> Any:
 
     async def accept(accepted: list[tuple[ArticleSubmission, RawArticle]]) -> None:
         """Status marks and XADDs of all the articles in one round trip; it returns once Redis
-        accepted the entries, and only then do we answer 202. In MULTI/EXEC so a waiting clean
-        reader gets the batch whole, not its first entry alone (see run_stage_batch)."""
+        accepted the entries, and only then do we answer 202. The entries are one command, so a
+        waiting clean reader gets the batch whole, not its first entry alone (see
+        run_stage_batch); MULTI/EXEC keeps the marks with them."""
         async with redis.pipeline(transaction=True) as pipe:
             status.queue_received(pipe, [raw for _, raw in accepted])
             await queue_articles(pipe, raw_stream,
